@@ -1,0 +1,57 @@
+// The export pipeline: inputs → split rule → per-split Parquet parts streamed through the
+// hashes into a Store → stats → manifest, written last.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "splitship/log.hpp"
+#include "splitship/manifest.hpp"
+#include "splitship/table.hpp"
+
+namespace splitship {
+
+enum class SplitMode { Hash, Column, PerInput };
+
+struct ExportConfig {
+  std::vector<std::string> inputs;
+  std::optional<InputFormat> format;
+
+  SplitMode mode = SplitMode::Hash;
+  std::vector<WeightedSplit> weights;  // Hash
+  std::string split_key;               // Hash
+  std::int64_t seed = 0;               // Hash
+  std::string split_column;            // Column
+  std::vector<std::pair<std::string, std::string>> split_inputs;  // PerInput: name → path
+
+  std::string dest;
+  std::string run_id;  // empty: a UTC timestamp plus a random suffix
+  std::string compression = "zstd";  // zstd | snappy | none
+  std::uint64_t target_file_size = 512ULL << 20;
+  std::uint64_t row_group_size = 122880;
+  std::string length_expr;  // DuckDB SQL over the row; empty: messages, then text
+  bool overwrite = false;
+
+  DuckDbSettings duckdb;  // memory limit, threads; temp_directory defaults to work_dir
+  std::string work_dir;   // scratch space for DuckDB's staging tables; empty: $TMPDIR or /tmp
+};
+
+struct ExportResult {
+  Manifest manifest;
+  std::string run_url;
+  std::vector<std::string> warnings;
+};
+
+// Runs one export. Throws Error on failure, after removing every object it wrote: nothing is
+// published unless everything succeeded.
+ExportResult run_export(const ExportConfig& config, Logger& log, ProgressListener* progress, CancelToken& cancel);
+
+// "20261124T031500Z-k3j9qa"
+std::string make_run_id();
+// Refuses ids that would escape the destination or make awkward keys.
+void validate_run_id(const std::string& run_id);
+
+std::string tool_version();
+
+}  // namespace splitship

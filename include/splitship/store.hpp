@@ -1,0 +1,83 @@
+// One Storage interface for every destination (a local folder now, S3 next), in the spirit
+// of s5cmd: export/ talks only to this. Keys are '/'-separated and relative to the store root.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace splitship {
+
+struct ObjectInfo {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string etag;  // as the store reports it (S3); empty where the store has none (local)
+};
+
+// A streaming write of one object. Bytes become visible under the key only at commit();
+// a writer destroyed without commit() leaves nothing behind.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  virtual void write(const void* data, std::size_t size) = 0;
+  virtual ObjectInfo commit() = 0;
+  virtual void abort() noexcept = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // "file:///abs/path" or "s3://bucket/prefix": for messages and the manifest.
+  virtual std::string url() const = 0;
+  virtual std::string url_of(std::string_view key) const = 0;
+
+  virtual std::unique_ptr<ObjectWriter> open_writer(const std::string& key) = 0;
+  virtual std::optional<ObjectInfo> head(const std::string& key) = 0;
+  virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
+  virtual void remove(const std::string& key) = 0;
+  // Small whole objects (manifests, journals).
+  virtual std::optional<std::string> get_small(const std::string& key) = 0;
+  // The commit point: creates key with data only if it does not exist yet; false if it did.
+  virtual bool put_if_absent(const std::string& key, std::string_view data) = 0;
+  // Creates or atomically replaces key with data.
+  virtual void put_replace(const std::string& key, std::string_view data) = 0;
+  // Fails early, with a clear message, when the destination cannot be written.
+  virtual void check_writable(const std::string& prefix) = 0;
+};
+
+// A destination as the user typed it: a folder path, file://PATH, or s3://BUCKET/PREFIX.
+struct StoreLocation {
+  enum class Scheme { File, S3 } scheme = Scheme::File;
+  std::string root;    // absolute folder for File; bucket for S3
+  std::string prefix;  // key prefix inside the bucket (S3), no leading/trailing '/'
+};
+StoreLocation parse_store_location(std::string_view dest);
+
+// Splits "DEST/RUN_ID" into the destination and the run id (last path segment).
+std::pair<std::string, std::string> split_run_url(std::string_view run_url);
+
+class LocalStore final : public Store {
+ public:
+  explicit LocalStore(std::string root);
+  std::string url() const override;
+  std::string url_of(std::string_view key) const override;
+  std::unique_ptr<ObjectWriter> open_writer(const std::string& key) override;
+  std::optional<ObjectInfo> head(const std::string& key) override;
+  std::vector<ObjectInfo> list(const std::string& prefix) override;
+  void remove(const std::string& key) override;
+  std::optional<std::string> get_small(const std::string& key) override;
+  bool put_if_absent(const std::string& key, std::string_view data) override;
+  void put_replace(const std::string& key, std::string_view data) override;
+  void check_writable(const std::string& prefix) override;
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string path_of(std::string_view key) const;
+  std::string root_;
+};
+
+std::unique_ptr<Store> open_store(const StoreLocation& location);
+
+}  // namespace splitship

@@ -1,0 +1,135 @@
+// Reading tables with DuckDB (C API): RAII wrappers, input discovery, split rules as SQL.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct _duckdb_database;
+struct _duckdb_connection;
+
+namespace splitship {
+
+// ---- DuckDB ---------------------------------------------------------------------------
+struct DuckDbSettings {
+  std::string memory_limit;    // e.g. "4GB"; empty = DuckDB's default
+  int threads = 0;             // 0 = DuckDB's default (all cores)
+  std::string temp_directory;  // where DuckDB spills; empty = default
+};
+
+class QueryResult;
+
+// A database and one connection, owned together. query() throws Error(Input) with DuckDB's
+// message reduced to one line.
+class DuckDb {
+ public:
+  DuckDb(const std::string& path, const DuckDbSettings& settings);
+  ~DuckDb();
+  DuckDb(const DuckDb&) = delete;
+  DuckDb& operator=(const DuckDb&) = delete;
+
+  QueryResult query(const std::string& sql);
+  void execute(const std::string& sql);
+  void interrupt();      // safe from another thread: the running query fails soon after
+  double progress();     // 0..1 of the running query, or -1 when unknown
+  static std::string version();
+
+ private:
+  _duckdb_database* db_ = nullptr;
+  _duckdb_connection* con_ = nullptr;
+};
+
+class QueryResult {
+ public:
+  explicit QueryResult(void* result);  // takes ownership of a duckdb_result*
+  ~QueryResult();
+  QueryResult(QueryResult&&) noexcept;
+  QueryResult& operator=(QueryResult&&) = delete;
+  std::uint64_t rows() const;
+  std::uint64_t columns() const;
+  std::string column_name(std::uint64_t col) const;
+  bool is_null(std::uint64_t col, std::uint64_t row) const;
+  std::string text(std::uint64_t col, std::uint64_t row) const;
+  std::int64_t int64(std::uint64_t col, std::uint64_t row) const;
+  double real(std::uint64_t col, std::uint64_t row) const;
+  // True when the column is LIST(STRUCT(...)) whose struct has all of the given fields.
+  bool is_list_of_struct_with(std::uint64_t col, const std::vector<std::string>& fields) const;
+
+ private:
+  void* result_;
+};
+
+// SQL literal and identifier quoting.
+std::string sql_string(std::string_view s);
+std::string sql_ident(std::string_view s);
+
+// ---- Inputs ---------------------------------------------------------------------------
+enum class InputFormat { Parquet, JsonLines, Csv };
+std::string to_string(InputFormat f);
+std::optional<InputFormat> format_from_name(std::string_view name);   // "parquet", "jsonl", "csv"
+std::optional<InputFormat> format_from_path(std::string_view path);   // by extension
+
+struct InputFile {
+  std::string path;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+struct InputSet {
+  InputFormat format = InputFormat::Parquet;
+  std::vector<std::string> patterns;  // as given
+  std::vector<InputFile> files;       // expanded, sorted, de-duplicated
+  std::uint64_t total_bytes() const;
+};
+
+// Expands files, globs (including **) and folders; decides the format from the extensions
+// unless forced. Throws Error(Input) naming the path for anything missing or unreadable.
+InputSet resolve_inputs(const std::vector<std::string>& patterns, std::optional<InputFormat> forced);
+
+// The DuckDB table function call that reads the set, e.g. read_json([...], ...).
+std::string reader_sql(const InputSet& inputs);
+
+// Turns a DuckDB error raised while reading into our one-line message, naming file and line
+// (DuckDB's JSON line numbers are re-checked against the file itself).
+std::string describe_read_error(const std::string& duckdb_message, const InputSet& inputs);
+
+// For a JSON Lines file: the first line at or after `from_line` (1-based) that is not valid
+// JSON, or nullopt. Used to name the exact bad line.
+std::optional<std::uint64_t> first_bad_json_line(const std::string& path, std::uint64_t from_line,
+                                                 std::uint64_t max_lines);
+
+// ---- Split rules ----------------------------------------------------------------------
+struct WeightedSplit {
+  std::string name;
+  double weight = 0;
+};
+
+// The hash rule: h = int(md5(f"{seed}:{key}").hexdigest()[:16], 16), u = h / 2**64; the row
+// goes to the first split whose cumulative normalised weight exceeds u (else the last).
+class HashSplitRule {
+ public:
+  HashSplitRule(std::vector<WeightedSplit> splits, std::int64_t seed);
+  const std::vector<WeightedSplit>& splits() const { return splits_; }
+  std::int64_t seed() const { return seed_; }
+  // Index of the split for a key already cast to text.
+  std::size_t assign(std::string_view key_text) const;
+  // The same decision in DuckDB SQL: hash_sql() gives the 16 hex digits of h for a key
+  // expression; index_sql() maps a column holding them to the split index.
+  std::string hash_sql(const std::string& key_sql) const;
+  std::string index_sql(const std::string& hash_column) const;
+  // Exclusive upper bounds on h per split (2^64 is written as nullopt: "everything left").
+  const std::vector<std::optional<std::uint64_t>>& thresholds() const { return thresholds_; }
+
+ private:
+  std::vector<WeightedSplit> splits_;
+  std::int64_t seed_;
+  std::vector<std::optional<std::uint64_t>> thresholds_;
+};
+
+// "train=0.8,val=0.1,test=0.1" → splits; throws Error(Usage) for bad names or weights.
+std::vector<WeightedSplit> parse_split_weights(std::string_view text);
+// Split names become folder names: letters, digits, '.', '_', '-'; not starting with '_' or '.'.
+void validate_split_name(std::string_view name, std::string_view where);
+
+}  // namespace splitship

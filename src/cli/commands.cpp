@@ -1,0 +1,195 @@
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "splitship/error.hpp"
+#include "splitship/export.hpp"
+#include "splitship/size.hpp"
+#include "splitship/store.hpp"
+
+namespace splitship::cli {
+namespace {
+
+struct CommonOptions {
+  std::string log_format = "text";
+  bool quiet = false;
+  bool verbose = false;
+  std::string progress = "auto";
+};
+
+struct ExportOptions {
+  ExportConfig config;
+  std::string format;
+  std::string split_weights;
+  std::vector<std::string> split_inputs;
+  std::string target_file_size = "512MiB";
+  std::string memory_limit;
+};
+
+void add_common(CLI::App& cmd, CommonOptions& common) {
+  cmd.add_option("--log-format", common.log_format, "text or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd.add_flag("-q,--quiet", common.quiet, "only warnings and errors");
+  cmd.add_flag("-v,--verbose", common.verbose, "debug logging");
+}
+
+Logger make_logger(const CommonOptions& common) {
+  return Logger(common.log_format == "json" ? LogFormat::Json : LogFormat::Text,
+                common.quiet ? LogLevel::Quiet : common.verbose ? LogLevel::Debug : LogLevel::Info, stderr);
+}
+
+std::string default_memory_limit() {
+  // A quarter of physical memory leaves room for upload buffers and the rest of the machine.
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return "";
+  return std::to_string(static_cast<unsigned long long>(pages) * static_cast<unsigned long long>(page) / 4 / (1 << 20)) + "MiB";
+}
+
+void finish_export_config(ExportOptions& o, CLI::App& cmd) {
+  ExportConfig& c = o.config;
+  const int modes = (cmd.count("--split") > 0) + (cmd.count("--split-column") > 0) + (cmd.count("--split-input") > 0);
+  if (modes != 1)
+    fail(ErrorKind::Usage, "choose exactly one of --split, --split-column, --split-input",
+         "e.g. --split train=0.8,val=0.1,test=0.1 --split-key id");
+  if (cmd.count("--split")) {
+    c.mode = SplitMode::Hash;
+    c.weights = parse_split_weights(o.split_weights);
+  } else if (cmd.count("--split-column")) {
+    c.mode = SplitMode::Column;
+  } else {
+    c.mode = SplitMode::PerInput;
+    for (const auto& item : o.split_inputs) {
+      const auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+        fail(ErrorKind::Usage, "--split-input '" + item + "' is not NAME=PATH", "e.g. --split-input train=data/train.jsonl");
+      c.split_inputs.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    }
+  }
+  if (cmd.count("--seed") && c.mode != SplitMode::Hash) fail(ErrorKind::Usage, "--seed only applies to --split");
+  if (cmd.count("--split-key") && c.mode != SplitMode::Hash) fail(ErrorKind::Usage, "--split-key only applies to --split");
+  if (!o.format.empty()) {
+    c.format = format_from_name(o.format);
+    if (!c.format) fail(ErrorKind::Usage, "unknown --format '" + o.format + "'", "use parquet, jsonl or csv");
+  }
+  c.target_file_size = parse_size(o.target_file_size, "--target-file-size");
+  c.duckdb.memory_limit = o.memory_limit.empty() ? default_memory_limit()
+                                                 : std::to_string(parse_size(o.memory_limit, "--memory-limit") >> 20) + "MiB";
+}
+
+std::string pad(std::string s, std::size_t width) {
+  // Pads by code points so names with accents line up.
+  std::size_t cps = 0;
+  for (unsigned char ch : s) cps += (ch & 0xC0) != 0x80;
+  if (cps < width) s.append(width - cps, ' ');
+  return s;
+}
+
+void print_summary(const Manifest& m, const std::string& run_url, bool json_lines) {
+  if (json_lines) {
+    nlohmann::ordered_json j;
+    j["run"] = run_url;
+    for (const auto& s : m.splits)
+      j["splits"][s.name] = {{"num_documents", s.stats.num_documents}, {"parts", s.files.size()},
+                             {"bytes", s.num_bytes()}, {"checksum", s.checksum}};
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::cout << "run " << run_url << "\n";
+  std::cout << pad("split", 14) << pad("documents", 12) << pad("parts", 7) << pad("bytes", 12) << "checksum\n";
+  for (const auto& s : m.splits)
+    std::cout << pad(s.name, 14) << pad(std::to_string(s.stats.num_documents), 12) << pad(std::to_string(s.files.size()), 7)
+              << pad(format_size(s.num_bytes()), 12) << s.checksum << "\n";
+}
+
+int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, CancelToken& cancel) {
+  finish_export_config(o, cmd);
+  Logger log = make_logger(common);
+  const bool show_progress = common.progress == "always" ||
+                             (common.progress == "auto" && ::isatty(STDERR_FILENO) && !common.quiet &&
+                              common.log_format == "text");
+  TerminalProgress progress(stderr);
+  log.set_clear_line_hook(show_progress);
+  ExportResult result = run_export(o.config, log, show_progress ? &progress : nullptr, cancel);
+  print_summary(result.manifest, result.run_url, common.log_format == "json");
+  return 0;
+}
+
+int do_inspect(const std::string& run_url, const CommonOptions& common) {
+  const auto [dest, run_id] = split_run_url(run_url);
+  validate_run_id(run_id);
+  auto store = open_store(parse_store_location(dest));
+  const std::string key = run_id + "/" + kManifestName;
+  const auto text = store->get_small(key);
+  if (!text)
+    fail(ErrorKind::Input, "no manifest at " + store->url_of(key), "the run was never published, or the path is wrong");
+  const Manifest m = Manifest::from_json(*text, store->url_of(key));
+  print_summary(m, store->url() + "/" + run_id, common.log_format == "json");
+  return 0;
+}
+
+}  // namespace
+
+int run(int argc, char** argv, CancelToken& cancel) {
+  CLI::App app{"splitship: export dataset splits as Parquet to an object store, in one pass"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "splitship " + tool_version() + " (DuckDB " + DuckDb::version() + ")");
+
+  CommonOptions common;
+  ExportOptions ex;
+  CLI::App* exp = app.add_subcommand("export", "export the splits of a table as Parquet parts plus a manifest");
+  exp->add_option("--input", ex.config.inputs, "input file, glob or folder (repeatable)");
+  exp->add_option("--format", ex.format, "parquet, jsonl or csv (default: from the extension)");
+  exp->add_option("--split", ex.split_weights, "NAME=WEIGHT[,NAME=WEIGHT...]: assign rows by a seeded hash of --split-key");
+  exp->add_option("--split-key", ex.config.split_key, "column whose value (as text) is hashed");
+  exp->add_option("--seed", ex.config.seed, "seed of the hash rule (default 0)");
+  exp->add_option("--split-column", ex.config.split_column, "column whose values are the split names");
+  exp->add_option("--split-input", ex.split_inputs, "NAME=PATH: one input per split (repeatable)");
+  exp->add_option("--dest", ex.config.dest, "destination: folder, file://PATH (s3:// in a later build)")->required();
+  exp->add_option("--run-id", ex.config.run_id, "run id (default: UTC timestamp plus a random suffix)");
+  exp->add_option("--compression", ex.config.compression, "zstd, snappy or none (default zstd)");
+  exp->add_option("--target-file-size", ex.target_file_size, "approximate size of each part (default 512MiB)");
+  exp->add_option("--row-group-size", ex.config.row_group_size, "rows per Parquet row group (default 122880)");
+  exp->add_option("--length-expr", ex.config.length_expr, "DuckDB SQL expression giving a document's length");
+  exp->add_flag("--overwrite", ex.config.overwrite, "replace a published run with the same id");
+  exp->add_option("--memory-limit", ex.memory_limit, "DuckDB memory limit (default: a quarter of RAM)");
+  exp->add_option("--threads", ex.config.duckdb.threads, "DuckDB threads (default: all cores)");
+  exp->add_option("--work-dir", ex.config.work_dir, "scratch folder for staging (default $TMPDIR or /tmp)");
+  exp->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+  add_common(*exp, common);
+
+  std::string run_url;
+  CLI::App* insp = app.add_subcommand("inspect", "print a published run's manifest as a table");
+  insp->add_option("run", run_url, "DEST/RUN_ID")->required();
+  add_common(*insp, common);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "splitship: error: %s (see splitship --help)\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (exp->parsed()) return do_export(ex, *exp, common, cancel);
+    if (insp->parsed()) return do_inspect(run_url, common);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "splitship: error: %s\n", e.one_line().c_str());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "splitship: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace splitship::cli

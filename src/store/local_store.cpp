@@ -1,0 +1,166 @@
+// The local-folder store: objects are files under root; writes go to a hidden temp file in
+// the target folder and become visible by rename, so a reader never sees a partial file.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "splitship/error.hpp"
+#include "splitship/fs.hpp"
+#include "splitship/store.hpp"
+
+namespace fs = std::filesystem;
+
+namespace splitship {
+namespace {
+
+std::string temp_path_for(const std::string& final_path) {
+  const fs::path p(final_path);
+  return (p.parent_path() / ("." + p.filename().string() + ".tmp-" + random_suffix(8))).string();
+}
+
+UniqueFd create_exclusive(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd)
+    fail(ErrorKind::Destination, "cannot create " + path + ": " + errno_text(errno),
+         "check that the destination is writable");
+  return fd;
+}
+
+class LocalWriter final : public ObjectWriter {
+ public:
+  LocalWriter(std::string key, std::string final_path)
+      : key_(std::move(key)), final_(std::move(final_path)), temp_(temp_path_for(final_)) {
+    make_dirs(fs::path(final_).parent_path().string());
+    fd_ = create_exclusive(temp_);
+  }
+  ~LocalWriter() override { abort(); }
+
+  void write(const void* data, std::size_t size) override {
+    write_all(fd_.get(), data, size, temp_);
+    size_ += size;
+  }
+
+  ObjectInfo commit() override {
+    fsync_or_throw(fd_.get(), temp_);
+    fd_.reset();
+    if (::rename(temp_.c_str(), final_.c_str()) != 0)
+      fail(ErrorKind::Store, "cannot rename " + temp_ + " to " + final_ + ": " + errno_text(errno));
+    temp_.clear();
+    fsync_dir(fs::path(final_).parent_path().string());
+    return ObjectInfo{key_, size_, {}};
+  }
+
+  void abort() noexcept override {
+    fd_.reset();
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+    temp_.clear();
+  }
+
+ private:
+  std::string key_, final_, temp_;
+  UniqueFd fd_;
+  std::uint64_t size_ = 0;
+};
+
+void write_temp_file(const std::string& temp, std::string_view data) {
+  UniqueFd fd = create_exclusive(temp);
+  write_all(fd.get(), data.data(), data.size(), temp);
+  fsync_or_throw(fd.get(), temp);
+}
+
+}  // namespace
+
+LocalStore::LocalStore(std::string root) : root_(std::move(root)) {}
+
+std::string LocalStore::url() const { return "file://" + root_; }
+std::string LocalStore::url_of(std::string_view key) const { return "file://" + path_of(key); }
+
+std::string LocalStore::path_of(std::string_view key) const {
+  return root_ == "/" ? "/" + std::string(key) : root_ + "/" + std::string(key);
+}
+
+std::unique_ptr<ObjectWriter> LocalStore::open_writer(const std::string& key) {
+  return std::make_unique<LocalWriter>(key, path_of(key));
+}
+
+std::optional<ObjectInfo> LocalStore::head(const std::string& key) {
+  struct stat st {};
+  if (::stat(path_of(key).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return ObjectInfo{key, static_cast<std::uint64_t>(st.st_size), {}};
+}
+
+std::vector<ObjectInfo> LocalStore::list(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  const fs::path base = path_of(prefix);
+  std::error_code ec;
+  if (!fs::is_directory(base, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const std::string rel = fs::relative(it->path(), root_, ec).string();
+    out.push_back(ObjectInfo{rel, static_cast<std::uint64_t>(it->file_size(ec)), {}});
+  }
+  std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+void LocalStore::remove(const std::string& key) {
+  const std::string path = path_of(key);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    fail(ErrorKind::Store, "cannot remove " + path + ": " + errno_text(errno));
+}
+
+std::optional<std::string> LocalStore::get_small(const std::string& key) {
+  std::ifstream in(path_of(key), std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool LocalStore::put_if_absent(const std::string& key, std::string_view data) {
+  const std::string final_path = path_of(key);
+  make_dirs(fs::path(final_path).parent_path().string());
+  const std::string temp = temp_path_for(final_path);
+  write_temp_file(temp, data);
+  // link() is the create-exclusive step: it fails with EEXIST when the key already exists.
+  const int rc = ::link(temp.c_str(), final_path.c_str());
+  const int err = errno;
+  ::unlink(temp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) return false;
+    fail(ErrorKind::Store, "cannot publish " + final_path + ": " + errno_text(err));
+  }
+  fsync_dir(fs::path(final_path).parent_path().string());
+  return true;
+}
+
+void LocalStore::put_replace(const std::string& key, std::string_view data) {
+  const std::string final_path = path_of(key);
+  make_dirs(fs::path(final_path).parent_path().string());
+  const std::string temp = temp_path_for(final_path);
+  write_temp_file(temp, data);
+  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    fail(ErrorKind::Store, "cannot write " + final_path + ": " + errno_text(err));
+  }
+  fsync_dir(fs::path(final_path).parent_path().string());
+}
+
+void LocalStore::check_writable(const std::string& prefix) {
+  const std::string dir = path_of(prefix);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || ::access(dir.c_str(), W_OK) != 0)
+    fail(ErrorKind::Destination, "destination " + dir + " is not writable" + (ec ? ": " + ec.message() : ""),
+         "choose a folder you can write to");
+}
+
+}  // namespace splitship

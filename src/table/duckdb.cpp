@@ -1,0 +1,146 @@
+#include <duckdb.h>
+
+#include "splitship/error.hpp"
+#include "splitship/table.hpp"
+
+namespace splitship {
+namespace {
+
+duckdb_result* as_result(void* r) { return static_cast<duckdb_result*>(r); }
+
+// DuckDB appends "LINE 1: <sql>" and a caret; users need only the first part.
+std::string first_part_of(std::string message) {
+  if (auto pos = message.find("\n\nLINE "); pos != std::string::npos) message.resize(pos);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  for (char& c : message)
+    if (c == '\n') c = ' ';
+  return message;
+}
+
+void set_option(duckdb_config config, const char* name, const std::string& value) {
+  if (value.empty()) return;
+  if (duckdb_set_config(config, name, value.c_str()) == DuckDBError)
+    fail(ErrorKind::Usage, std::string("invalid DuckDB setting ") + name + "='" + value + "'");
+}
+
+}  // namespace
+
+DuckDb::DuckDb(const std::string& path, const DuckDbSettings& settings) {
+  duckdb_config config = nullptr;
+  if (duckdb_create_config(&config) == DuckDBError) fail(ErrorKind::Internal, "cannot create DuckDB config");
+  set_option(config, "memory_limit", settings.memory_limit);
+  set_option(config, "threads", settings.threads > 0 ? std::to_string(settings.threads) : "");
+  set_option(config, "temp_directory", settings.temp_directory);
+  // No extension auto-loading or network: the tool reads local files only.
+  set_option(config, "autoinstall_known_extensions", "false");
+  set_option(config, "autoload_known_extensions", "false");
+  char* err = nullptr;
+  const auto state = duckdb_open_ext(path.empty() ? nullptr : path.c_str(), &db_, config, &err);
+  duckdb_destroy_config(&config);
+  if (state == DuckDBError) {
+    std::string msg = err ? err : "unknown error";
+    duckdb_free(err);
+    fail(ErrorKind::Store, "cannot open DuckDB work database " + path + ": " + msg);
+  }
+  if (duckdb_connect(db_, &con_) == DuckDBError) {
+    duckdb_close(&db_);
+    fail(ErrorKind::Internal, "cannot connect to DuckDB");
+  }
+}
+
+DuckDb::~DuckDb() {
+  if (con_) duckdb_disconnect(&con_);
+  if (db_) duckdb_close(&db_);
+}
+
+QueryResult DuckDb::query(const std::string& sql) {
+  auto* result = new duckdb_result;
+  if (duckdb_query(con_, sql.c_str(), result) == DuckDBError) {
+    const std::string msg = first_part_of(duckdb_result_error(result) ? duckdb_result_error(result) : "");
+    const bool interrupted = duckdb_result_error_type(result) == DUCKDB_ERROR_INTERRUPT;
+    duckdb_destroy_result(result);
+    delete result;
+    if (interrupted) fail(ErrorKind::Cancelled, "interrupted");
+    fail(ErrorKind::Input, msg);
+  }
+  return QueryResult(result);
+}
+
+void DuckDb::execute(const std::string& sql) { (void)query(sql); }
+
+void DuckDb::interrupt() { duckdb_interrupt(con_); }
+
+double DuckDb::progress() { return duckdb_query_progress(con_).percentage; }
+
+std::string DuckDb::version() { return duckdb_library_version(); }
+
+QueryResult::QueryResult(void* result) : result_(result) {}
+QueryResult::~QueryResult() {
+  if (result_) {
+    duckdb_destroy_result(as_result(result_));
+    delete as_result(result_);
+  }
+}
+QueryResult::QueryResult(QueryResult&& o) noexcept : result_(o.result_) { o.result_ = nullptr; }
+
+std::uint64_t QueryResult::rows() const { return duckdb_row_count(as_result(result_)); }
+std::uint64_t QueryResult::columns() const { return duckdb_column_count(as_result(result_)); }
+std::string QueryResult::column_name(std::uint64_t col) const { return duckdb_column_name(as_result(result_), col); }
+bool QueryResult::is_null(std::uint64_t col, std::uint64_t row) const {
+  return duckdb_value_is_null(as_result(result_), col, row);
+}
+std::string QueryResult::text(std::uint64_t col, std::uint64_t row) const {
+  char* v = duckdb_value_varchar(as_result(result_), col, row);
+  std::string out = v ? v : "";
+  duckdb_free(v);
+  return out;
+}
+std::int64_t QueryResult::int64(std::uint64_t col, std::uint64_t row) const {
+  return duckdb_value_int64(as_result(result_), col, row);
+}
+double QueryResult::real(std::uint64_t col, std::uint64_t row) const {
+  return duckdb_value_double(as_result(result_), col, row);
+}
+
+bool QueryResult::is_list_of_struct_with(std::uint64_t col, const std::vector<std::string>& fields) const {
+  duckdb_logical_type type = duckdb_column_logical_type(as_result(result_), col);
+  bool ok = false;
+  if (duckdb_get_type_id(type) == DUCKDB_TYPE_LIST) {
+    duckdb_logical_type child = duckdb_list_type_child_type(type);
+    if (duckdb_get_type_id(child) == DUCKDB_TYPE_STRUCT) {
+      const idx_t n = duckdb_struct_type_child_count(child);
+      std::size_t found = 0;
+      for (const auto& want : fields)
+        for (idx_t i = 0; i < n; ++i) {
+          char* name = duckdb_struct_type_child_name(child, i);
+          const bool same = want == name;
+          duckdb_free(name);
+          if (same) { ++found; break; }
+        }
+      ok = found == fields.size();
+    }
+    duckdb_destroy_logical_type(&child);
+  }
+  duckdb_destroy_logical_type(&type);
+  return ok;
+}
+
+std::string sql_string(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string sql_ident(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace splitship

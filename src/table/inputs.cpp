@@ -1,0 +1,193 @@
+// Input discovery: files, globs (with **) and folders, expanded once, sorted, with a size and
+// mtime fingerprint per file (recorded in the manifest; resume compares it).
+#include <fnmatch.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "splitship/error.hpp"
+#include "splitship/table.hpp"
+
+namespace fs = std::filesystem;
+
+namespace splitship {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool has_glob_chars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+bool is_hidden_name(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return !name.empty() && (name[0] == '.' || name[0] == '_');  // .tmp files, _SUCCESS, _journal
+}
+
+InputFile stat_input(const std::string& path, std::string_view given) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    fail(ErrorKind::Input, "input not found: " + std::string(given), "check the path, glob or folder");
+  if (!S_ISREG(st.st_mode)) fail(ErrorKind::Input, "input is not a regular file: " + path);
+  if (::access(path.c_str(), R_OK) != 0)
+    fail(ErrorKind::Input, "input is not readable: " + path + ": " + errno_text(errno), "check its permissions");
+  const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return InputFile{fs::absolute(path).lexically_normal().string(), static_cast<std::uint64_t>(st.st_size), mtime_ns};
+}
+
+// The folder before the first path segment holding a wildcard.
+std::string glob_base(const std::string& pattern) {
+  const auto wild = pattern.find_first_of("*?[");
+  const auto slash = pattern.rfind('/', wild);
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : pattern.substr(0, slash);
+}
+
+std::vector<std::string> expand_glob(const std::string& pattern) {
+  std::vector<std::string> out;
+  if (pattern.find("**") != std::string::npos) {
+    // '**' crosses folders: walk the base and match the whole path (no FNM_PATHNAME).
+    const std::string base = glob_base(pattern);
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::string p = it->path().string();
+      if (base == "." && p.starts_with("./")) p = p.substr(2);
+      if (::fnmatch(pattern.c_str(), p.c_str(), 0) == 0) out.push_back(p);
+    }
+    return out;
+  }
+  glob_t g{};
+  if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0)
+    for (std::size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+  globfree(&g);
+  return out;
+}
+
+std::vector<std::string> expand_folder(const std::string& folder) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (is_hidden_name(it->path())) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && format_from_path(it->path().string())) out.push_back(it->path().string());
+  }
+  if (ec) fail(ErrorKind::Input, "cannot read folder " + folder + ": " + ec.message());
+  return out;
+}
+
+std::string path_list_sql(const InputSet& inputs) {
+  std::string list = "[";
+  for (std::size_t i = 0; i < inputs.files.size(); ++i) list += (i ? ", " : "") + sql_string(inputs.files[i].path);
+  return list + "]";
+}
+
+}  // namespace
+
+std::string to_string(InputFormat f) {
+  switch (f) {
+    case InputFormat::Parquet: return "parquet";
+    case InputFormat::JsonLines: return "jsonl";
+    case InputFormat::Csv: return "csv";
+  }
+  return "?";
+}
+
+std::optional<InputFormat> format_from_name(std::string_view name) {
+  const std::string n = lowercase(name);
+  if (n == "parquet") return InputFormat::Parquet;
+  if (n == "jsonl" || n == "json" || n == "ndjson") return InputFormat::JsonLines;
+  if (n == "csv") return InputFormat::Csv;
+  return std::nullopt;
+}
+
+std::optional<InputFormat> format_from_path(std::string_view path) {
+  std::string p = lowercase(path);
+  for (const char* comp : {".gz", ".zst"})
+    if (ends_with(p, comp)) p.resize(p.size() - std::string_view(comp).size());
+  if (ends_with(p, ".parquet") || ends_with(p, ".pq")) return InputFormat::Parquet;
+  if (ends_with(p, ".jsonl") || ends_with(p, ".ndjson") || ends_with(p, ".json")) return InputFormat::JsonLines;
+  if (ends_with(p, ".csv") || ends_with(p, ".tsv")) return InputFormat::Csv;
+  return std::nullopt;
+}
+
+std::uint64_t InputSet::total_bytes() const {
+  std::uint64_t total = 0;
+  for (const auto& f : files) total += f.size;
+  return total;
+}
+
+InputSet resolve_inputs(const std::vector<std::string>& patterns, std::optional<InputFormat> forced) {
+  if (patterns.empty()) fail(ErrorKind::Usage, "no input given", "pass --input PATH (file, glob or folder)");
+  InputSet set;
+  set.patterns = patterns;
+  std::set<std::string> seen;
+  for (const auto& pattern : patterns) {
+    std::vector<std::string> paths;
+    std::error_code ec;
+    if (has_glob_chars(pattern)) {
+      paths = expand_glob(pattern);
+      if (paths.empty()) fail(ErrorKind::Input, "no files match " + pattern, "check the glob");
+    } else if (fs::is_directory(pattern, ec)) {
+      paths = expand_folder(pattern);
+      if (paths.empty())
+        fail(ErrorKind::Input, "folder " + pattern + " holds no .parquet, .jsonl or .csv files",
+             "point --input at the data files or pass --format");
+    } else {
+      paths = {pattern};
+    }
+    std::sort(paths.begin(), paths.end());
+    for (const auto& p : paths) {
+      InputFile f = stat_input(p, pattern);
+      if (seen.insert(f.path).second) set.files.push_back(std::move(f));
+    }
+  }
+  std::sort(set.files.begin(), set.files.end(), [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+
+  if (forced) {
+    set.format = *forced;
+    return set;
+  }
+  std::optional<InputFormat> common;
+  for (const auto& f : set.files) {
+    const auto fmt = format_from_path(f.path);
+    if (!fmt)
+      fail(ErrorKind::Input, "cannot tell the format of " + f.path + " from its extension",
+           "pass --format parquet|jsonl|csv");
+    if (common && *common != *fmt)
+      fail(ErrorKind::Input, "inputs mix formats (" + to_string(*common) + " and " + to_string(*fmt) + ", e.g. " + f.path + ")",
+           "export one format at a time or pass --format");
+    common = fmt;
+  }
+  set.format = *common;
+  return set;
+}
+
+std::string reader_sql(const InputSet& inputs) {
+  const std::string files = path_list_sql(inputs);
+  switch (inputs.format) {
+    case InputFormat::Parquet:
+      return "read_parquet(" + files + ", union_by_name=true)";
+    case InputFormat::JsonLines:
+      return "read_json(" + files + ", format='newline_delimited', union_by_name=true)";
+    case InputFormat::Csv:
+      return "read_csv(" + files + ", header=true, union_by_name=true)";
+  }
+  fail(ErrorKind::Internal, "unknown input format");
+}
+
+}  // namespace splitship
