@@ -114,6 +114,9 @@ void LocalStore::remove(const std::string& key) {
   const std::string path = path_of(key);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     fail(ErrorKind::Store, "cannot remove " + path + ": " + errno_text(errno));
+  // Folders exist only as key prefixes: drop the ones this removal left empty, as S3 would.
+  for (fs::path dir = fs::path(path).parent_path(); dir.string().size() > root_.size(); dir = dir.parent_path())
+    if (::rmdir(dir.c_str()) != 0) break;
 }
 
 std::optional<std::string> LocalStore::get_small(const std::string& key) {

@@ -1,1 +1,89 @@
 #include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "splitship/fs.hpp"
+#include "splitship/store.hpp"
+
+using namespace splitship;
+namespace fs = std::filesystem;
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("splitship-store-test-" + random_suffix(8));
+    fs::create_directories(root_);
+    store_ = std::make_unique<LocalStore>(root_.string());
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  std::size_t files_under_root() {
+    std::size_t n = 0;
+    for (auto& e : fs::recursive_directory_iterator(root_)) n += e.is_regular_file();
+    return n;
+  }
+  fs::path root_;
+  std::unique_ptr<LocalStore> store_;
+};
+
+TEST_F(LocalStoreTest, WriterIsInvisibleUntilCommit) {
+  auto w = store_->open_writer("run/train/part-00000.parquet");
+  w->write("hello ", 6);
+  w->write("world", 5);
+  EXPECT_FALSE(store_->head("run/train/part-00000.parquet"));
+  const ObjectInfo info = w->commit();
+  EXPECT_EQ(info.size, 11u);
+  const auto head = store_->head("run/train/part-00000.parquet");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->size, 11u);
+  EXPECT_EQ(*store_->get_small("run/train/part-00000.parquet"), "hello world");
+}
+
+TEST_F(LocalStoreTest, AbortedOrDroppedWriterLeavesNothing) {
+  {
+    auto w = store_->open_writer("run/a.bin");
+    w->write("x", 1);
+    w->abort();
+  }
+  {
+    auto w = store_->open_writer("run/b.bin");
+    w->write("y", 1);
+  }  // destroyed without commit
+  EXPECT_EQ(files_under_root(), 0u);
+}
+
+TEST_F(LocalStoreTest, PutIfAbsentIsExclusive) {
+  EXPECT_TRUE(store_->put_if_absent("run/manifest.json", "first"));
+  EXPECT_FALSE(store_->put_if_absent("run/manifest.json", "second"));
+  EXPECT_EQ(*store_->get_small("run/manifest.json"), "first");
+  store_->put_replace("run/manifest.json", "third");
+  EXPECT_EQ(*store_->get_small("run/manifest.json"), "third");
+  EXPECT_EQ(files_under_root(), 1u);  // no temp files left behind
+}
+
+TEST_F(LocalStoreTest, ListAndRemovePruneEmptyFolders) {
+  store_->put_replace("run/train/p0", "a");
+  store_->put_replace("run/val/p0", "bb");
+  const auto all = store_->list("run/");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].key, "run/train/p0");
+  EXPECT_EQ(all[1].size, 2u);
+  store_->remove("run/train/p0");
+  EXPECT_FALSE(fs::exists(root_ / "run/train"));
+  store_->remove("run/val/p0");
+  EXPECT_FALSE(fs::exists(root_ / "run"));
+  EXPECT_TRUE(fs::exists(root_));
+}
+
+TEST(StoreLocation, ParsesDestinations) {
+  const auto s3 = parse_store_location("s3://bucket/some/prefix/");
+  EXPECT_EQ(s3.scheme, StoreLocation::Scheme::S3);
+  EXPECT_EQ(s3.root, "bucket");
+  EXPECT_EQ(s3.prefix, "some/prefix");
+  const auto f = parse_store_location("file:///tmp/x/");
+  EXPECT_EQ(f.scheme, StoreLocation::Scheme::File);
+  EXPECT_EQ(f.root, "/tmp/x");
+  EXPECT_THROW(parse_store_location("gs://b/x"), std::exception);
+  EXPECT_THROW(parse_store_location("s3:///x"), std::exception);
+  EXPECT_EQ(split_run_url("/data/out/r1/").second, "r1");
+  EXPECT_EQ(split_run_url("s3://b/p/r1").first, "s3://b/p");
+}
