@@ -53,6 +53,14 @@ std::string glob_base(const std::string& pattern) {
   return slash == 0 ? "/" : pattern.substr(0, slash);
 }
 
+// '**/' matches zero or more folders, as in bash's globstar and DuckDB.
+bool matches_globstar(const std::string& pattern, const std::string& path) {
+  if (::fnmatch(pattern.c_str(), path.c_str(), 0) == 0) return true;
+  const auto pos = pattern.find("**/");
+  if (pos == std::string::npos) return false;
+  return matches_globstar(pattern.substr(0, pos) + pattern.substr(pos + 3), path);
+}
+
 std::vector<std::string> expand_glob(const std::string& pattern) {
   std::vector<std::string> out;
   if (pattern.find("**") != std::string::npos) {
@@ -64,7 +72,7 @@ std::vector<std::string> expand_glob(const std::string& pattern) {
       if (!it->is_regular_file(ec)) continue;
       std::string p = it->path().string();
       if (base == "." && p.starts_with("./")) p = p.substr(2);
-      if (::fnmatch(pattern.c_str(), p.c_str(), 0) == 0) out.push_back(p);
+      if (matches_globstar(pattern, p)) out.push_back(p);
     }
     return out;
   }

@@ -105,7 +105,7 @@ std::string HashSplitRule::index_sql(const std::string& hash_column) const {
   // unreachable (cumulative weight rounds to 1) takes everything left, as assign() does.
   std::string sql = "CASE";
   for (std::size_t i = 0; i < thresholds_.size(); ++i) {
-    if (!thresholds_[i]) return sql + " ELSE " + std::to_string(i) + " END";
+    if (!thresholds_[i]) return i == 0 ? "0" : sql + " ELSE " + std::to_string(i) + " END";
     sql += " WHEN " + hash_column + " < '" + hex16(*thresholds_[i]) + "' THEN " + std::to_string(i);
   }
   return sql + " ELSE " + std::to_string(thresholds_.size() - 1) + " END";

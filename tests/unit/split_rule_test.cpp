@@ -54,6 +54,12 @@ TEST(HashSplitRule, ThresholdsAreExactBoundaries) {
   EXPECT_EQ(half.index_sql("h"), "CASE WHEN h < '7ffffffffffffe00' THEN 0 ELSE 1 END");
 }
 
+TEST(HashSplitRule, OneSplitTakesEverything) {
+  const HashSplitRule one({{"all", 1}}, 0);
+  EXPECT_EQ(one.index_sql("h"), "0");
+  EXPECT_EQ(one.assign("anything"), 0u);
+}
+
 TEST(ParseSplitWeights, AcceptsAndRejects) {
   const auto w = parse_split_weights("train=8,val=1,test=1");
   ASSERT_EQ(w.size(), 3u);
