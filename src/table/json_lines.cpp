@@ -35,11 +35,10 @@ std::string describe_read_error(const std::string& message, const InputSet& inpu
     return file + ":" + std::to_string(bad.value_or(reported)) + ": malformed JSON (" + detail +
            ") — fix or remove that line";
   }
-  if (message.find("too small to be a Parquet file") != std::string::npos ||
-      message.find("No magic bytes found") != std::string::npos ||
-      message.find("not a Parquet file") != std::string::npos ||
-      (message.find("Parquet") != std::string::npos && message.find("corrupt") != std::string::npos)) {
-    return "corrupt Parquet input: " + message + " — re-create the file or leave it out";
+  if (inputs.format == InputFormat::Parquet) {
+    std::string msg = message;
+    if (auto pos = msg.find("Error: "); pos != std::string::npos && pos < 40) msg = msg.substr(pos + 7);
+    return "corrupt or unreadable Parquet input: " + msg + " — re-create the file or leave it out";
   }
   std::string files;
   if (inputs.files.size() == 1) files = " " + inputs.files.front().path;

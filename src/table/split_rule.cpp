@@ -61,7 +61,7 @@ std::vector<WeightedSplit> parse_split_weights(std::string_view text) {
     double weight = 0;
     auto [ptr, ec] = std::from_chars(weight_text.data(), weight_text.data() + weight_text.size(), weight);
     if (ec != std::errc() || ptr != weight_text.data() + weight_text.size() || !std::isfinite(weight) || weight <= 0)
-      fail(ErrorKind::Usage, "weight of split '" + name + "' is '" + std::string(weight_text) + "', not a positive number",
+      fail(ErrorKind::Usage, "--split: weight of split '" + name + "' is '" + std::string(weight_text) + "', not a positive number",
            "weights are positive numbers, normalised by their sum, e.g. train=8,val=1,test=1");
     if (!names.insert(name).second) fail(ErrorKind::Usage, "split '" + name + "' is named twice in --split", "give each split once");
     out.push_back({name, weight});
