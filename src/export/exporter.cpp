@@ -278,15 +278,20 @@ class Exporter {
     if (cancel_.cancelled()) fail(ErrorKind::Cancelled, "interrupted; nothing was published");
   }
 
-  // Runs a statement that reads the source, turning DuckDB's errors into messages that name
-  // the input file and line.
-  void execute_reading(DuckDb& db, const std::string& sql, const InputSet& inputs) {
+  // Runs work that reads the source, turning DuckDB's errors into messages that name the
+  // input file and line.
+  template <typename Work>
+  static auto with_read_errors(const InputSet& inputs, Work&& work) {
     try {
-      db.execute(sql);
+      return work();
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Input) throw;
       fail(ErrorKind::Input, describe_read_error(e.what(), inputs));
     }
+  }
+
+  void execute_reading(DuckDb& db, const std::string& sql, const InputSet& inputs) {
+    with_read_errors(inputs, [&] { db.execute(sql); });
   }
 
   std::vector<StagedSplit> stage(DuckDb& db) {
@@ -294,13 +299,10 @@ class Exporter {
   }
 
   InputShape open_source(DuckDb& db, const std::string& view, const InputSet& inputs) {
-    try {
+    return with_read_errors(inputs, [&] {
       db.execute("CREATE VIEW " + view + " AS SELECT * FROM " + reader_sql(inputs));
       return describe_relation(db, view);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::Input) throw;
-      fail(ErrorKind::Input, describe_read_error(e.what(), inputs));
-    }
+    });
   }
 
   LengthSource checked_length_source(DuckDb& db, const InputShape& shape, const std::string& view) {
@@ -322,7 +324,6 @@ class Exporter {
   std::vector<StagedSplit> stage_single_input(DuckDb& db) {
     inputs_ = resolve_inputs(cfg_.inputs, cfg_.format);
     const InputShape shape = open_source(db, "__src", inputs_);
-    shape_ = shape;
     const LengthSource len = checked_length_source(db, shape, "__src");
     std::vector<StagedSplit> out;
     if (cfg_.mode == SplitMode::Hash) {
@@ -369,7 +370,6 @@ class Exporter {
       InputSet inputs = resolve_inputs({path}, cfg_.format);
       const std::string view = "__src_" + std::to_string(out.size());
       const InputShape shape = open_source(db, view, inputs);
-      if (out.empty()) shape_ = shape;
       const LengthSource len = checked_length_source(db, shape, view);
       const std::string table = "__split_" + std::to_string(out.size());
       execute_reading(db, "CREATE TABLE " + table + " AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM " + view, inputs);
@@ -597,7 +597,6 @@ class Exporter {
   std::string run_id_;
   InputSet inputs_;
   std::vector<std::pair<std::string, InputSet>> per_input_sets_;
-  InputShape shape_;
   std::optional<HashSplitRule> rule_;
   std::string length_description_ = "none", role_description_ = "none";
   bool length_warned_ = false;
