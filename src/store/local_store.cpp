@@ -157,12 +157,13 @@ void LocalStore::put_replace(const std::string& key, std::string_view data) {
   fsync_dir(fs::path(final_path).parent_path().string());
 }
 
-void LocalStore::check_writable(const std::string& prefix) {
-  const std::string dir = path_of(prefix);
+void LocalStore::check_writable(const std::string& /*prefix*/) {
+  // Probe the destination itself: run folders appear with their first object, so a refused
+  // export leaves no empty run folder behind.
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || ::access(dir.c_str(), W_OK) != 0)
-    fail(ErrorKind::Destination, "destination " + dir + " is not writable" + (ec ? ": " + ec.message() : ""),
+  fs::create_directories(root_, ec);
+  if (ec || ::access(root_.c_str(), W_OK) != 0)
+    fail(ErrorKind::Destination, "destination " + root_ + " is not writable" + (ec ? ": " + ec.message() : ""),
          "choose a folder you can write to");
 }
 

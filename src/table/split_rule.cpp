@@ -101,14 +101,14 @@ std::string HashSplitRule::hash_sql(const std::string& key_sql) const {
 }
 
 std::string HashSplitRule::index_sql(const std::string& hash_column) const {
-  // Lowercase hex of equal length orders as the numbers do. A split whose threshold is
-  // unreachable (cumulative weight rounds to 1) takes everything left, as assign() does.
-  std::string sql = "CASE";
-  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
-    if (!thresholds_[i]) return i == 0 ? "0" : sql + " ELSE " + std::to_string(i) + " END";
-    sql += " WHEN " + hash_column + " < '" + hex16(*thresholds_[i]) + "' THEN " + std::to_string(i);
-  }
-  return sql + " ELSE " + std::to_string(thresholds_.size() - 1) + " END";
+  // Lowercase hex of equal length orders as the numbers do. The first split whose threshold
+  // is unreachable (always the last; earlier when the cumulative weight rounds to 1) takes
+  // everything left, as assign() does.
+  std::string whens;
+  std::size_t i = 0;
+  for (; thresholds_[i]; ++i)
+    whens += " WHEN " + hash_column + " < '" + hex16(*thresholds_[i]) + "' THEN " + std::to_string(i);
+  return whens.empty() ? std::to_string(i) : "CASE" + whens + " ELSE " + std::to_string(i) + " END";
 }
 
 }  // namespace splitship

@@ -31,8 +31,8 @@ class BadInputTest(TempDirTest):
             self.assertIn(fragment, error_lines[0])
         self.assertNotIn("Traceback", proc.stderr)
         self.assertNotIn("terminate called", proc.stderr)
-        # Nothing published, no stray parts or temp files.
-        self.assertEqual([f for f in all_files(self.dest) if "/r/" in f or f.endswith("/r")] if os.path.isdir(self.dest) else [], [])
+        # Nothing published: no manifest, no parts, no temp files, not even an empty run folder.
+        self.assertEqual(os.listdir(self.dest) if os.path.isdir(self.dest) else [], [])
 
     def test_missing_input(self):
         self.assert_refused(self.export("--input", os.path.join(self.tmp, "nope.jsonl"), "--split", "a=1", "--split-key", "id"),
