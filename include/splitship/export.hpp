@@ -8,6 +8,7 @@
 
 #include "splitship/log.hpp"
 #include "splitship/manifest.hpp"
+#include "splitship/s3.hpp"
 #include "splitship/table.hpp"
 
 namespace splitship {
@@ -35,6 +36,7 @@ struct ExportConfig {
 
   DuckDbSettings duckdb;  // memory limit, threads; temp_directory defaults to work_dir
   std::string work_dir;   // scratch space for DuckDB's staging tables; empty: $TMPDIR or /tmp
+  S3Settings s3;          // used when dest is s3://
 };
 
 struct ExportResult {

@@ -78,6 +78,15 @@ class LocalStore final : public Store {
   std::string root_;
 };
 
-std::unique_ptr<Store> open_store(const StoreLocation& location);
+struct S3Settings;
+class Logger;
+struct CancelToken;
+// What a store may need besides its location; S3 settings are required for s3:// only.
+struct StoreContext {
+  const S3Settings* s3 = nullptr;
+  Logger* log = nullptr;
+  CancelToken* cancel = nullptr;
+};
+std::unique_ptr<Store> open_store(const StoreLocation& location, const StoreContext& context = {});
 
 }  // namespace splitship

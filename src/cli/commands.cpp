@@ -8,6 +8,7 @@
 
 #include "splitship/error.hpp"
 #include "splitship/export.hpp"
+#include "splitship/s3.hpp"
 #include "splitship/size.hpp"
 #include "splitship/store.hpp"
 
@@ -21,7 +22,42 @@ struct CommonOptions {
   std::string progress = "auto";
 };
 
+struct StoreOptions {
+  S3Options s3;
+  std::string part_size;
+};
+
+void add_store_options(CLI::App& cmd, StoreOptions& o) {
+  auto& s = o.s3;
+  const char* group = "S3 destinations";
+  cmd.add_option("--endpoint-url", s.endpoint_url, "S3 endpoint, e.g. http://127.0.0.1:7480 (default: AWS)")->group(group);
+  cmd.add_option("--region", s.region, "region used for signing (default us-east-1)")->group(group);
+  cmd.add_option("--profile", s.profile, "profile in ~/.aws/credentials and ~/.aws/config")->group(group);
+  cmd.add_option("--addressing-style", s.addressing_style, "auto, path or virtual (default auto)")
+      ->check(CLI::IsMember({"auto", "path", "virtual"}))->group(group);
+  cmd.add_option("--max-attempts", s.max_attempts, "attempts per request, retries included (default 5)")->group(group);
+  cmd.add_option("--request-timeout", s.request_timeout_s, "seconds without progress before a request is retried (default 60)")->group(group);
+  cmd.add_option("--connect-timeout", s.connect_timeout_s, "seconds to connect (default 10)")->group(group);
+  cmd.add_option("--ca-bundle", s.ca_bundle, "PEM file of certificate authorities for HTTPS")->group(group);
+  cmd.add_flag("--no-verify-ssl", s.no_verify_ssl, "do not verify TLS certificates (unsafe)")->group(group);
+  cmd.add_flag("--no-sign-request", s.no_sign_request, "send anonymous requests (public buckets)")->group(group);
+  cmd.add_flag("--unsigned-payload", s.unsigned_payload, "do not sign payload hashes (HTTPS endpoints; saves a SHA-256 pass)")->group(group);
+  cmd.add_option("--checksum-algorithm", s.checksum_algorithm, "also send x-amz-checksum headers: CRC64NVME, CRC32C, SHA256 or none")->group(group);
+  cmd.add_option("--part-size", o.part_size, "multipart part size (default 64MiB)")->group(group);
+  cmd.add_option("--concurrency", s.concurrency, "parts uploaded at once (default 8)")->group(group);
+}
+
+// S3 settings are resolved only for s3:// destinations: a local export needs no credentials.
+S3Settings resolve_store_settings(StoreOptions& o, const std::string& dest) {
+  if (!o.part_size.empty()) o.s3.part_size = parse_size(o.part_size, "--part-size");
+  if (parse_store_location(dest).scheme != StoreLocation::Scheme::S3) return {};
+  S3Settings s = resolve_s3_settings(o.s3, process_environment());
+  s.user_agent = "splitship/" + tool_version();
+  return s;
+}
+
 struct ExportOptions {
+  StoreOptions store;
   ExportConfig config;
   std::string format;
   std::string split_weights;
@@ -76,6 +112,7 @@ void finish_export_config(ExportOptions& o, CLI::App& cmd) {
     if (!c.format) fail(ErrorKind::Usage, "unknown --format '" + o.format + "'", "use parquet, jsonl or csv");
   }
   c.target_file_size = parse_size(o.target_file_size, "--target-file-size");
+  c.s3 = resolve_store_settings(o.store, c.dest);
   c.duckdb.memory_limit = o.memory_limit.empty() ? default_memory_limit()
                                                  : std::to_string(parse_size(o.memory_limit, "--memory-limit") >> 20) + "MiB";
 }
@@ -118,10 +155,13 @@ int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, Canc
   return 0;
 }
 
-int do_inspect(const std::string& run_url, const CommonOptions& common) {
+int do_inspect(const std::string& run_url, StoreOptions& store_options, const CommonOptions& common,
+               CancelToken& cancel) {
   const auto [dest, run_id] = split_run_url(run_url);
   validate_run_id(run_id);
-  auto store = open_store(parse_store_location(dest));
+  const S3Settings s3 = resolve_store_settings(store_options, dest);
+  Logger log = make_logger(common);
+  auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
   const std::string key = run_id + "/" + kManifestName;
   const auto text = store->get_small(key);
   if (!text)
@@ -148,7 +188,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
   exp->add_option("--seed", ex.config.seed, "seed of the hash rule (default 0)");
   exp->add_option("--split-column", ex.config.split_column, "column whose values are the split names");
   exp->add_option("--split-input", ex.split_inputs, "NAME=PATH: one input per split (repeatable)");
-  exp->add_option("--dest", ex.config.dest, "destination: folder, file://PATH (s3:// in a later build)")->required();
+  exp->add_option("--dest", ex.config.dest, "destination: folder, file://PATH or s3://BUCKET/PREFIX")->required();
   exp->add_option("--run-id", ex.config.run_id, "run id (default: UTC timestamp plus a random suffix)");
   exp->add_option("--compression", ex.config.compression, "zstd, snappy or none (default zstd)");
   exp->add_option("--target-file-size", ex.target_file_size, "approximate size of each part (default 512MiB)");
@@ -160,11 +200,14 @@ int run(int argc, char** argv, CancelToken& cancel) {
   exp->add_option("--work-dir", ex.config.work_dir, "scratch folder for staging (default $TMPDIR or /tmp)");
   exp->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
   add_common(*exp, common);
+  add_store_options(*exp, ex.store);
 
   std::string run_url;
+  StoreOptions inspect_store;
   CLI::App* insp = app.add_subcommand("inspect", "print a published run's manifest as a table");
   insp->add_option("run", run_url, "DEST/RUN_ID")->required();
   add_common(*insp, common);
+  add_store_options(*insp, inspect_store);
 
   try {
     app.parse(argc, argv);
@@ -181,7 +224,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
 
   try {
     if (exp->parsed()) return do_export(ex, *exp, common, cancel);
-    if (insp->parsed()) return do_inspect(run_url, common);
+    if (insp->parsed()) return do_inspect(run_url, inspect_store, common, cancel);
   } catch (const Error& e) {
     std::fprintf(stderr, "splitship: error: %s\n", e.one_line().c_str());
     return e.exit_code();

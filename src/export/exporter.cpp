@@ -188,7 +188,7 @@ class Exporter {
     validate_config();
     run_id_ = cfg_.run_id.empty() ? make_run_id() : cfg_.run_id;
     validate_run_id(run_id_);
-    store_ = open_store(parse_store_location(cfg_.dest));
+    store_ = open_store(parse_store_location(cfg_.dest), StoreContext{&cfg_.s3, &log_, &cancel_});
     refuse_published_run();
     store_->check_writable(run_id_);
 

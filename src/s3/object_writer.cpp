@@ -1,0 +1,179 @@
+#include "s3/object_writer.hpp"
+
+#include <cstring>
+
+#include "splitship/error.hpp"
+#include "splitship/size.hpp"
+
+namespace splitship {
+
+S3ObjectWriter::S3ObjectWriter(S3Client& client, TaskPool& pool, BufferPool& buffers, std::string key,
+                               std::string store_key, std::uint64_t part_size, CancelToken* cancel)
+    : client_(client),
+      pool_(pool),
+      buffers_(buffers),
+      key_(std::move(key)),
+      store_key_(std::move(store_key)),
+      part_size_(part_size),
+      cancel_(cancel) {}
+
+S3ObjectWriter::~S3ObjectWriter() {
+  if (!finished_) abort();
+}
+
+bool S3ObjectWriter::should_stop() const { return failed_.load() || (cancel_ && cancel_->cancelled()); }
+
+void S3ObjectWriter::rethrow_if_failed() {
+  std::lock_guard lock(mutex_);
+  if (error_) std::rethrow_exception(error_);
+}
+
+void S3ObjectWriter::write(const void* data, std::size_t size) {
+  if (finished_) fail(ErrorKind::Internal, "write after commit or abort on " + client_.url_of(key_));
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    rethrow_if_failed();
+    if (!current_) {
+      current_ = buffers_.acquire([this] { return should_stop(); });
+      if (!current_) {
+        rethrow_if_failed();
+        fail(ErrorKind::Cancelled, "interrupted");
+      }
+    }
+    // A full part is sent only once more bytes arrive, so an object of exactly one part size
+    // is still known to be one part at commit.
+    if (current_->size() == part_size_) {
+      dispatch_current_part();
+      continue;
+    }
+    const std::size_t n = std::min<std::size_t>(size, part_size_ - current_->size());
+    current_->insert(current_->end(), p, p + n);
+    p += n;
+    size -= n;
+    size_ += n;
+  }
+}
+
+void S3ObjectWriter::dispatch_current_part() {
+  if (upload_id_.empty()) upload_id_ = client_.create_multipart_upload(key_);
+  if (static_cast<std::uint64_t>(next_part_) > kMaxParts)
+    fail(ErrorKind::Usage, client_.url_of(key_) + " would need more than 10,000 parts of " + format_size(part_size_),
+         "raise --part-size");
+  const int number = next_part_++;
+  std::vector<char>* buffer = current_;
+  current_ = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    ++in_flight_;
+    if (parts_.size() < static_cast<std::size_t>(number)) parts_.resize(number);
+  }
+  pool_.submit([this, number, buffer] { upload_part(number, buffer); });
+}
+
+void S3ObjectWriter::upload_part(int number, std::vector<char>* buffer) noexcept {
+  try {
+    if (!should_stop()) {
+      const BodyDigests d = client_.digest_body(buffer->data(), buffer->size());
+      const std::string etag = client_.upload_part(key_, upload_id_, number, buffer->data(), buffer->size(), d);
+      // The part ETag is the part's MD5 on S3-compatible stores: the server proves what it kept.
+      if (!etag.empty() && etag != to_hex(d.md5))
+        fail(ErrorKind::Integrity, "part " + std::to_string(number) + " of " + client_.url_of(key_) +
+                                       " stored with ETag " + etag + ", expected " + to_hex(d.md5));
+      std::lock_guard lock(mutex_);
+      parts_[number - 1] = PartRecord{d.md5, CompletedPart{number, etag.empty() ? to_hex(d.md5) : etag, d.checksum_b64}};
+    }
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+    failed_ = true;
+  }
+  buffers_.release(buffer);
+  {
+    std::lock_guard lock(mutex_);
+    --in_flight_;
+  }
+  parts_done_.notify_all();
+}
+
+void S3ObjectWriter::wait_for_parts() {
+  std::unique_lock lock(mutex_);
+  parts_done_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+ObjectInfo S3ObjectWriter::commit() {
+  if (finished_) fail(ErrorKind::Internal, "commit twice on " + client_.url_of(key_));
+  std::string etag;
+  try {
+    rethrow_if_failed();
+    const bool single = upload_id_.empty() && (!current_ || current_->size() < part_size_);
+    etag = single ? put_single() : complete_multipart();
+  } catch (...) {
+    abort();
+    throw;
+  }
+  finished_ = true;
+  return ObjectInfo{store_key_, size_, etag};
+}
+
+std::string S3ObjectWriter::put_single() {
+  static const char kEmpty = 0;
+  const char* data = current_ ? current_->data() : &kEmpty;
+  const std::size_t size = current_ ? current_->size() : 0;
+  const BodyDigests d = client_.digest_body(data, size);
+  const std::string reported = client_.put_object(key_, data, size, d);
+  if (current_) {
+    buffers_.release(current_);
+    current_ = nullptr;
+  }
+  confirm_etag(reported, EtagBuilder::single_etag(d.md5));
+  return EtagBuilder::single_etag(d.md5);
+}
+
+std::string S3ObjectWriter::complete_multipart() {
+  dispatch_current_part();
+  wait_for_parts();
+  rethrow_if_failed();
+  EtagBuilder predicted;
+  std::vector<CompletedPart> completed;
+  for (const auto& p : parts_) {
+    predicted.add_part(p.md5);
+    completed.push_back(p.completed);
+  }
+  std::string reported = client_.complete_multipart_upload(key_, upload_id_, completed);
+  upload_id_.clear();  // completed: nothing left to abort
+  confirm_etag(reported, predicted.multipart_etag());
+  return predicted.multipart_etag();
+}
+
+void S3ObjectWriter::confirm_etag(std::string reported, const std::string& predicted) {
+  // Ceph's gateway leaves the ETag of CompleteMultipartUpload empty: ask with a HEAD (metadata).
+  if (reported.empty()) {
+    const auto head = client_.head_object(key_);
+    if (!head) fail(ErrorKind::Integrity, client_.url_of(key_) + " is missing right after it was written");
+    reported = head->etag;
+  }
+  if (reported != predicted) {
+    try {
+      client_.delete_object(key_);
+    } catch (...) {
+    }
+    fail(ErrorKind::Integrity,
+         "the server stored " + client_.url_of(key_) + " with ETag " + reported + " but we sent " + predicted,
+         "the object was removed; run again, and report it if it repeats");
+  }
+}
+
+void S3ObjectWriter::abort() noexcept {
+  if (finished_) return;
+  finished_ = true;
+  failed_ = true;  // queued parts skip their upload
+  wait_for_parts();
+  if (current_) {
+    buffers_.release(current_);
+    current_ = nullptr;
+  }
+  if (!upload_id_.empty()) client_.abort_multipart_upload(key_, upload_id_);
+  upload_id_.clear();
+}
+
+}  // namespace splitship
