@@ -33,7 +33,8 @@ class Store {
   virtual std::string url() const = 0;
   virtual std::string url_of(std::string_view key) const = 0;
 
-  virtual std::unique_ptr<ObjectWriter> open_writer(const std::string& key) = 0;
+  // expected_size (0: unknown) lets a store pick its part size up front (S3: ≤ 10,000 parts).
+  virtual std::unique_ptr<ObjectWriter> open_writer(const std::string& key, std::uint64_t expected_size = 0) = 0;
   virtual std::optional<ObjectInfo> head(const std::string& key) = 0;
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   virtual void remove(const std::string& key) = 0;
@@ -63,7 +64,7 @@ class LocalStore final : public Store {
   explicit LocalStore(std::string root);
   std::string url() const override;
   std::string url_of(std::string_view key) const override;
-  std::unique_ptr<ObjectWriter> open_writer(const std::string& key) override;
+  std::unique_ptr<ObjectWriter> open_writer(const std::string& key, std::uint64_t expected_size = 0) override;
   std::optional<ObjectInfo> head(const std::string& key) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "splitship/copy.hpp"
 #include "splitship/error.hpp"
 #include "splitship/export.hpp"
 #include "splitship/s3.hpp"
@@ -171,6 +172,24 @@ int do_inspect(const std::string& run_url, StoreOptions& store_options, const Co
   return 0;
 }
 
+int do_copy(CopyConfig& config, StoreOptions& store_options, const CommonOptions& common, CancelToken& cancel) {
+  config.s3 = resolve_store_settings(store_options, config.dest);
+  Logger log = make_logger(common);
+  const auto copied = run_copy(config, log, cancel);
+  for (const auto& c : copied) {
+    if (common.log_format == "json") {
+      nlohmann::ordered_json j{{"source", c.source}, {"object", c.url}, {"size", c.info.size}, {"etag", c.info.etag},
+                               {"md5", to_hex(c.digests.md5)}, {"sha256", to_hex(c.digests.sha256)},
+                               {"crc64nvme", crc64_to_base64(c.digests.crc64nvme)}, {"verified", "etag"}};
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << "upload: " << c.source << " to " << c.url << " (" << format_size(c.info.size)
+                << ", ETag " << c.info.etag << " verified)\n";
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run(int argc, char** argv, CancelToken& cancel) {
@@ -209,6 +228,15 @@ int run(int argc, char** argv, CancelToken& cancel) {
   add_common(*insp, common);
   add_store_options(*insp, inspect_store);
 
+  CopyConfig copy;
+  StoreOptions copy_store;
+  CLI::App* cp = app.add_subcommand("cp", "upload a file (or a folder with --recursive) to s3://, verified by ETag");
+  cp->add_option("source", copy.source, "local file or folder")->required();
+  cp->add_option("dest", copy.dest, "s3://BUCKET/KEY, or s3://BUCKET/PREFIX/ to keep the file name")->required();
+  cp->add_flag("-r,--recursive", copy.recursive, "upload every file under a folder");
+  add_common(*cp, common);
+  add_store_options(*cp, copy_store);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -225,6 +253,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
   try {
     if (exp->parsed()) return do_export(ex, *exp, common, cancel);
     if (insp->parsed()) return do_inspect(run_url, inspect_store, common, cancel);
+    if (cp->parsed()) return do_copy(copy, copy_store, common, cancel);
   } catch (const Error& e) {
     std::fprintf(stderr, "splitship: error: %s\n", e.one_line().c_str());
     return e.exit_code();

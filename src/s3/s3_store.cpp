@@ -25,9 +25,18 @@ class S3Store final : public Store {
   }
   std::string url_of(std::string_view key) const override { return url() + "/" + std::string(key); }
 
-  std::unique_ptr<ObjectWriter> open_writer(const std::string& key) override {
+  std::unique_ptr<ObjectWriter> open_writer(const std::string& key, std::uint64_t expected_size) override {
     return std::make_unique<S3ObjectWriter>(client_, pool_, buffers_, full_key(key), key,
-                                            client_.settings().part_size, cancel_);
+                                            part_size_for(expected_size), cancel_);
+  }
+
+  // The configured part size, grown (in whole MiB) when a known size would need > 10,000 parts.
+  std::uint64_t part_size_for(std::uint64_t expected_size) const {
+    const std::uint64_t configured = client_.settings().part_size;
+    const std::uint64_t needed = (expected_size + kMaxParts - 1) / kMaxParts;
+    if (needed <= configured) return configured;
+    const std::uint64_t mib = 1ULL << 20;
+    return std::min(kMaxPartSize, (needed + mib - 1) / mib * mib);
   }
 
   std::optional<ObjectInfo> head(const std::string& key) override {

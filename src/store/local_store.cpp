@@ -85,7 +85,7 @@ std::string LocalStore::path_of(std::string_view key) const {
   return root_ == "/" ? "/" + std::string(key) : root_ + "/" + std::string(key);
 }
 
-std::unique_ptr<ObjectWriter> LocalStore::open_writer(const std::string& key) {
+std::unique_ptr<ObjectWriter> LocalStore::open_writer(const std::string& key, std::uint64_t /*expected_size*/) {
   return std::make_unique<LocalWriter>(key, path_of(key));
 }
 
