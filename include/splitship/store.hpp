@@ -26,9 +26,17 @@ class ObjectWriter {
   virtual void abort() noexcept = 0;
 };
 
+// Requests a store made so far (zero for stores without requests).
+struct StoreStats {
+  std::uint64_t requests = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t bytes_sent = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+  virtual StoreStats stats() const { return {}; }
   // "file:///abs/path" or "s3://bucket/prefix": for messages and the manifest.
   virtual std::string url() const = 0;
   virtual std::string url_of(std::string_view key) const = 0;

@@ -189,8 +189,10 @@ class Exporter {
     run_id_ = cfg_.run_id.empty() ? make_run_id() : cfg_.run_id;
     validate_run_id(run_id_);
     store_ = open_store(parse_store_location(cfg_.dest), StoreContext{&cfg_.s3, &log_, &cancel_});
-    refuse_published_run();
+    // The probe first: it answers with the store's own error (bad keys, no bucket) where a
+    // HEAD of the manifest could only say "403".
     store_->check_writable(run_id_);
+    refuse_published_run();
 
     try {
       return export_all();
@@ -570,7 +572,13 @@ class Exporter {
       fail(ErrorKind::Destination, "run " + run_id_ + " was published by another export while this one ran",
            "choose another --run-id");
     }
-    log_.info("published", {{"manifest", store_->url_of(manifest_key())}});
+    const StoreStats st = store_->stats();
+    LogFields fields{{"manifest", store_->url_of(manifest_key())}};
+    if (st.requests) {
+      fields.emplace_back("requests", std::to_string(st.requests));
+      fields.emplace_back("retries", std::to_string(st.retries));
+    }
+    log_.info("published", fields);
   }
 
   void remove_written_objects() noexcept {

@@ -258,8 +258,8 @@ HttpResponse S3Client::send(const Call& call) {
       reason = t.what();
     }
     ++stats_.retries;
-    if (log_)
-      log_->info("retrying S3 request", {{"request", what}, {"reason", reason},
+    if (log_)  // debug: a retry that succeeds is routine; the count is in the run's summary
+      log_->debug("retrying S3 request", {{"request", what}, {"reason", reason},
                                          {"attempt", std::to_string(attempt + 1) + "/" + std::to_string(settings_.max_attempts)}});
     backoff(attempt, cancellable);
   }
@@ -288,6 +288,9 @@ void S3Client::raise(const Call& call, const HttpResponse& r) const {
   if (code == "RequestTimeTooSkewed")
     fail(ErrorKind::Destination, "this machine's clock is too far from the server's (" + status + ")",
          "synchronise the clock (NTP)");
+  if (code == "AccessDenied" && call.method == "HEAD")  // HEAD answers carry no reason
+    fail(ErrorKind::Destination, "the server refused HEAD " + target + " (403)",
+         "check the keys, the region, this machine's clock, and the permissions on this bucket");
   if (code == "AccessDenied")
     fail(ErrorKind::Destination, "access denied: " + call.method + " " + target + " (" + status + ")",
          "check the credentials' permissions on this bucket and prefix");

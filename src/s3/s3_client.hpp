@@ -64,7 +64,7 @@ class S3Client {
 
   const S3Settings& settings() const { return settings_; }
   const std::string& bucket() const { return bucket_; }
-  RequestStats& stats() { return stats_; }
+  const RequestStats& stats() const { return stats_; }
   // "s3://bucket/key", for messages.
   std::string url_of(const std::string& key) const { return "s3://" + bucket_ + "/" + key; }
 

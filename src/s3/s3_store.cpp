@@ -20,6 +20,11 @@ class S3Store final : public Store {
         buffers_(static_cast<std::size_t>(settings.concurrency) + 1, settings.part_size),
         pool_(settings.concurrency) {}
 
+  StoreStats stats() const override {
+    const auto& s = client_.stats();
+    return StoreStats{s.requests.load(), s.retries.load(), s.bytes_sent.load()};
+  }
+
   std::string url() const override {
     return "s3://" + location_.bucket + (location_.prefix.empty() ? "" : "/" + location_.prefix);
   }

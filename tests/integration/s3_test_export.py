@@ -1,0 +1,290 @@
+"""Exports to the real S3-compatible server (Ceph's RADOS Gateway), checked with an independent
+client (boto3): keys, sizes, ETags, downloaded bytes, rows; no object GETs by splitship."""
+import base64
+import collections
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import datagen
+import s3harness as s3h
+from harness import BIN, crc64nvme_b64, python_split, read_parquet, run_cli, stats_checksum
+
+SPLITS = [("train", 0.8), ("val", 0.1), ("test", 0.1)]
+SEED = 3
+N_DOCS = 60_000
+
+
+class S3Case(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s3 = s3h.server_env()
+        cls.bucket = cls.s3["SPLITSHIP_TEST_BUCKET"]
+        cls.client = s3h.client(cls.s3)
+        cls._tmp = tempfile.TemporaryDirectory(prefix="splitship-s3-")
+        cls.tmp = cls._tmp.name
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._tmp.cleanup()
+
+    def cli(self, *args, check=None, **env):
+        return run_cli(*args, env=s3h.cli_env(self.s3, **env), check=check)
+
+    def manifest(self, key):
+        return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def assert_nothing_under(self, prefix):
+        self.assertEqual(s3h.list_objects(self.client, self.bucket, prefix), {}, "objects left behind")
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [], "orphan multipart uploads")
+
+
+class S3ExportTest(S3Case):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.jsonl = os.path.join(cls.tmp, "chat.jsonl")
+        datagen.write_jsonl(cls.jsonl, N_DOCS)
+        with open(cls.jsonl, encoding="utf-8") as f:
+            cls.docs = {d["id"]: d for d in map(json.loads, f)}
+
+    def export_args(self, dest, run_id, *extra):
+        return ("export", "--input", self.jsonl, "--split", ",".join(f"{n}={w}" for n, w in SPLITS),
+                "--split-key", "id", "--seed", SEED, "--dest", dest, "--run-id", run_id, "--progress", "never",
+                "--row-group-size", "5000", *extra)
+
+    def test_export_matches_an_independent_client_and_never_reads_back(self):
+        prefix = s3h.unique_prefix("export")
+        log = s3h.GatewayLog(self.s3["SPLITSHIP_S3_LOG"])
+        # Uncompressed 12 MiB train parts go in 5 MiB upload parts; the smaller splits in one PUT.
+        self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "r1", "--target-file-size", "12MiB",
+                                   "--part-size", "5MiB", "--concurrency", "3", "--compression", "none"), check=0)
+        manifest = self.manifest(f"{prefix}/r1/manifest.json")
+        run = f"{prefix}/r1/"
+        listed = s3h.list_objects(self.client, self.bucket, run)
+        files = [f for s in manifest["splits"].values() for f in s["files"]]
+        self.assertEqual(sorted(listed), sorted([run + "manifest.json"] + [run + f["path"] for f in files]))
+        self.assertTrue(any("-" in f["etag"] for f in files), "no object went through multipart upload")
+        self.assertTrue(any("-" not in f["etag"] for f in files), "no object went through PutObject")
+        download = os.path.join(self.tmp, "download-" + prefix)
+        paths = {}
+        for f in files:
+            obj = listed[run + f["path"]]
+            self.assertEqual((obj["Size"], obj["ETag"].strip('"')), (f["size"], f["etag"]), f["path"])
+            body = self.client.get_object(Bucket=self.bucket, Key=run + f["path"])["Body"].read()
+            self.assertEqual(hashlib.md5(body).hexdigest(), f["md5"])
+            self.assertEqual(hashlib.sha256(body).hexdigest(), f["sha256"])
+            self.assertEqual(expected_etag(body, 5 << 20), f["etag"])
+            path = os.path.join(download, f["path"])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as out:
+                out.write(body)
+            paths[path] = (f, body)
+        smallest = min(paths.values(), key=lambda fb: len(fb[1]))
+        self.assertEqual(smallest[0]["crc64nvme"], crc64nvme_b64(smallest[1]))
+        # Every row once, in the split the documented rule gives.
+        parts = read_parquet(paths)
+        seen = collections.Counter()
+        for name, split in manifest["splits"].items():
+            n = 0
+            for f in split["files"]:
+                part = parts[os.path.join(download, f["path"])]
+                self.assertEqual(part["num_rows"], f["num_rows"])
+                for row in part["rows"]:
+                    self.assertEqual(python_split(row[0], SEED, SPLITS), name)
+                    seen[row[0]] += 1
+                n += part["num_rows"]
+            self.assertEqual(n, split["num_documents"])
+            names = [fld["name"] for fld in split["schema_fields"]]
+            self.assertEqual(split["checksum"], stats_checksum(split["num_documents"], names, split["feature_length"],
+                                                               split["role_distribution"]))
+        self.assertEqual(set(seen), set(self.docs))
+        self.assertEqual(max(seen.values()), 1)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+        # The gateway's own log: splitship wrote, and never read an object back.
+        requests = wait_for_requests(log, lambda rs: any(m == "PUT" and p.endswith("manifest.json") for m, p, _ in rs))
+        self.assertGreater(sum(m == "PUT" for m, _, _ in requests), len(files))
+        object_gets = [r for r in requests if s3h.is_object_get(r[0], r[1], self.bucket)]
+        self.assertEqual(object_gets, [])
+        # The same export to a local folder has the same stats and split checksums.
+        local = os.path.join(self.tmp, "local-" + prefix)
+        run_cli(*self.export_args(local, "r1", "--target-file-size", "12MiB", "--compression", "none"), check=0)
+        with open(os.path.join(local, "r1", "manifest.json"), encoding="utf-8") as f:
+            local_manifest = json.load(f)
+        for name, split in manifest["splits"].items():
+            other = local_manifest["splits"][name]
+            for field in ("num_documents", "checksum", "role_distribution", "feature_length_stats", "schema_fields"):
+                self.assertEqual(split[field], other[field], f"{name}.{field}")
+        shutil.rmtree(download)
+
+    def test_published_run_is_refused_and_overwrite_replaces_it(self):
+        prefix = s3h.unique_prefix("overwrite")
+        dest = f"s3://{self.bucket}/{prefix}"
+        self.cli(*self.export_args(dest, "r", "--target-file-size", "2MiB"), check=0)
+        first = s3h.list_objects(self.client, self.bucket, prefix)
+        again = self.cli(*self.export_args(dest, "r"), check=2)
+        self.assertIn("already published", again.stderr)
+        self.assertEqual(s3h.list_objects(self.client, self.bucket, prefix).keys(), first.keys())
+        self.cli(*self.export_args(dest, "r", "--overwrite", "--target-file-size", "64MiB"), check=0)
+        manifest = self.manifest(f"{prefix}/r/manifest.json")
+        files = {f"{prefix}/r/{f['path']}" for s in manifest["splits"].values() for f in s["files"]}
+        self.assertEqual(set(s3h.list_objects(self.client, self.bucket, prefix)), files | {f"{prefix}/r/manifest.json"})
+
+    def test_checksum_headers_and_unsigned_payload_are_accepted(self):
+        prefix = s3h.unique_prefix("options")
+        for i, extra in enumerate([("--checksum-algorithm", "CRC64NVME"), ("--checksum-algorithm", "CRC32C"),
+                                   ("--checksum-algorithm", "SHA256"), ("--unsigned-payload",)]):
+            self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", f"r{i}", "--target-file-size", "6MiB",
+                                       "--part-size", "5MiB", *extra), check=0)
+            manifest = self.manifest(f"{prefix}/r{i}/manifest.json")
+            self.assertEqual(sum(s["num_documents"] for s in manifest["splits"].values()), N_DOCS)
+
+    def test_virtual_hosted_addressing(self):
+        # bucket.localhost resolves to 127.0.0.1 and the gateway's dns name is localhost.
+        prefix = s3h.unique_prefix("virtual")
+        port = self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
+        log = s3h.GatewayLog(self.s3["SPLITSHIP_S3_LOG"])
+        self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--addressing-style", "virtual",
+                                   "--endpoint-url", f"http://localhost:{port}"), check=0)
+        self.assertIn(f"{prefix}/r/manifest.json", s3h.list_objects(self.client, self.bucket, prefix))
+        requests = wait_for_requests(log, lambda rs: any(p.endswith("manifest.json") for _, p, _ in rs))
+        # Virtual-hosted requests carry the key without the bucket in the path.
+        self.assertTrue(any(p.startswith(f"/{prefix}/") for _, p, _ in requests), requests[:3])
+
+    def test_sigint_during_upload_leaves_nothing(self):
+        prefix = s3h.unique_prefix("sigint")
+        proc = subprocess.Popen([BIN, *map(str, self.export_args(f"s3://{self.bucket}/{prefix}", "r",
+                                                                 "--target-file-size", "6MiB", "--part-size", "5MiB"))],
+                                env=s3h.cli_env(self.s3), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and not (s3h.pending_uploads(self.client, self.bucket, prefix) or
+                                              s3h.list_objects(self.client, self.bucket, prefix)):
+            self.assertIsNone(proc.poll(), "export ended before it could be interrupted")
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assert_nothing_under(prefix)
+
+
+class S3ErrorTest(S3Case):
+    """Wrong keys, a missing bucket, an unreachable endpoint: one clear line, exit 2, nothing left."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.jsonl = os.path.join(cls.tmp, "small.jsonl")
+        datagen.write_jsonl(cls.jsonl, 2000)
+
+    def run_export(self, dest, **env):
+        return self.cli("export", "--input", self.jsonl, "--split", "a=1,b=1", "--split-key", "id", "--dest", dest,
+                        "--run-id", "r", "--progress", "never", check=2, **env)
+
+    def assert_one_error_line(self, proc, *needles):
+        lines = [l for l in proc.stderr.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertTrue(lines[0].startswith("splitship: error: "), lines[0])
+        for n in needles:
+            self.assertIn(n, lines[0])
+        self.assertNotIn(self.s3["AWS_SECRET_ACCESS_KEY"], proc.stderr + proc.stdout)
+        self.assertNotIn("Traceback", proc.stderr)
+
+    def test_wrong_secret(self):
+        prefix = s3h.unique_prefix("badsecret")
+        proc = self.run_export(f"s3://{self.bucket}/{prefix}", AWS_SECRET_ACCESS_KEY="not-the-secret-at-all")
+        self.assert_one_error_line(proc, "signature", "secret key")
+        self.assertNotIn("not-the-secret-at-all", proc.stderr)
+        self.assert_nothing_under(prefix)
+
+    def test_unknown_access_key(self):
+        prefix = s3h.unique_prefix("badkey")
+        proc = self.run_export(f"s3://{self.bucket}/{prefix}", AWS_ACCESS_KEY_ID="AKNOSUCHKEY000000000")
+        self.assert_one_error_line(proc, "access key")
+        self.assert_nothing_under(prefix)
+
+    def test_missing_bucket(self):
+        proc = self.run_export("s3://no-such-bucket-splitship/x")
+        self.assert_one_error_line(proc, "'no-such-bucket-splitship' does not exist")
+
+    def test_unreachable_endpoint(self):
+        start = time.time()
+        proc = self.run_export(f"s3://{self.bucket}/x", AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_MAX_ATTEMPTS="2")
+        self.assert_one_error_line(proc, "cannot reach the S3 endpoint http://127.0.0.1:9", "2 attempts")
+        self.assertLess(time.time() - start, 60)
+
+    def test_no_credentials(self):
+        proc = self.run_export(f"s3://{self.bucket}/x", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
+        self.assert_one_error_line(proc, "no AWS credentials found")
+
+
+class S3CopyTest(S3Case):
+    """Multipart boundaries through `splitship cp`: one part size exactly, one byte more, many parts."""
+
+    def test_part_size_boundaries_and_odd_keys(self):
+        part = 5 << 20
+        prefix = s3h.unique_prefix("cp") + "/odd key é 日本 +=&?#%"
+        for size, parts in [(0, None), (1, None), (part - 1, None), (part, 1), (part + 1, 2), (3 * part + 7, 4)]:
+            with self.subTest(size=size):
+                path = os.path.join(self.tmp, f"blob-{size}")
+                data = os.urandom(size)
+                with open(path, "wb") as f:
+                    f.write(data)
+                key = f"{prefix}/blob {size}"
+                out = self.cli("cp", path, f"s3://{self.bucket}/{key}", "--part-size", "5MiB", "--log-format", "json",
+                               check=0)
+                record = json.loads(out.stdout.splitlines()[-1])
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+                etag = head["ETag"].strip('"')
+                self.assertEqual(head["ContentLength"], size)
+                self.assertEqual(record["etag"], etag)
+                self.assertEqual(etag, expected_etag(data, part) if parts else hashlib.md5(data).hexdigest())
+                if parts:
+                    self.assertTrue(etag.endswith(f"-{parts}"), etag)
+                body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                self.assertEqual(hashlib.sha256(body).hexdigest(), record["sha256"])
+                self.assertEqual(body, data)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix.split("/")[0]), [])
+
+    def test_folder_needs_recursive_and_keeps_relative_paths(self):
+        src = os.path.join(self.tmp, "tree")
+        os.makedirs(os.path.join(src, "sub dir"))
+        for rel in ["a.txt", "sub dir/b é.txt"]:
+            with open(os.path.join(src, rel), "w", encoding="utf-8") as f:
+                f.write(rel * 100)
+        prefix = s3h.unique_prefix("cpdir")
+        refused = self.cli("cp", src, f"s3://{self.bucket}/{prefix}/", check=2)
+        self.assertIn("--recursive", refused.stderr)
+        self.cli("cp", "--recursive", src, f"s3://{self.bucket}/{prefix}/", check=0)
+        self.assertEqual(sorted(s3h.list_objects(self.client, self.bucket, prefix)),
+                         [f"{prefix}/a.txt", f"{prefix}/sub dir/b é.txt"])
+        self.cli("cp", os.path.join(src, "a.txt"), f"s3://{self.bucket}/{prefix}/single/", check=0)
+        self.assertIn(f"{prefix}/single/a.txt", s3h.list_objects(self.client, self.bucket, prefix))
+
+
+def expected_etag(data, part_size):
+    """S3's ETag rule, computed here independently: md5 hex below one part, else md5 of the
+    concatenated part md5s plus -N."""
+    if len(data) < part_size:
+        return hashlib.md5(data).hexdigest()
+    digests = [hashlib.md5(data[i:i + part_size]).digest() for i in range(0, len(data), part_size)]
+    return hashlib.md5(b"".join(digests)).hexdigest() + f"-{len(digests)}"
+
+
+def wait_for_requests(log, done, timeout=10):
+    """The gateway writes its log asynchronously: wait until the requests we expect appear."""
+    deadline = time.time() + timeout
+    while True:
+        requests = log.splitship_requests()
+        if done(requests) or time.time() > deadline:
+            return requests
+        time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    unittest.main()
