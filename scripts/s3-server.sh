@@ -162,6 +162,7 @@ export AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL=http://$HOST:$PORT
 export SPLITSHIP_TEST_BUCKET=$BUCKET
 export SPLITSHIP_S3_LOG=$DIR/log/client.rgw.a.log
+export SPLITSHIP_S3_DIR=$DIR
 ENV
 }
 

@@ -80,5 +80,7 @@ class TerminalProgress final : public ProgressListener {
 
 std::string json_escape(std::string_view s);
 std::string utc_now_iso8601();
+// "20261124T031500Z": run ids and SigV4's x-amz-date.
+std::string utc_now_basic();
 
 }  // namespace splitship

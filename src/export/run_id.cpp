@@ -2,6 +2,7 @@
 
 #include "splitship/error.hpp"
 #include "splitship/export.hpp"
+#include "splitship/log.hpp"
 #include "splitship/fs.hpp"
 
 #ifndef SPLITSHIP_VERSION
@@ -13,12 +14,7 @@ namespace splitship {
 std::string tool_version() { return SPLITSHIP_VERSION; }
 
 std::string make_run_id() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return std::string(buf) + "-" + random_suffix(6);
+  return utc_now_basic() + "-" + random_suffix(6);
 }
 
 void validate_run_id(const std::string& run_id) {

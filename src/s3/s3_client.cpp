@@ -16,15 +16,6 @@ constexpr double kBackoffBase_s = 1.0;  // AWS "standard" retry mode: full jitte
 constexpr double kBackoffCap_s = 20.0;
 constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-std::string amz_date_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
 std::string unquote(std::string s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return s;
@@ -183,7 +174,7 @@ HttpResponse S3Client::send_once(const Call& call) {
   sig.query = call.query;
   sig.headers = call.headers;
   sig.headers.emplace_back("host", host);
-  const std::string amz_date = amz_date_now();
+  const std::string amz_date = utc_now_basic();
   sig.headers.emplace_back("x-amz-date", amz_date);
   if (settings_.unsigned_payload) sig.payload_hash = "UNSIGNED-PAYLOAD";
   else if (call.digests) sig.payload_hash = call.digests->sha256_hex;

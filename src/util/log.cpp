@@ -27,6 +27,15 @@ std::string json_escape(std::string_view s) {
   return out;
 }
 
+std::string utc_now_basic() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
 std::string utc_now_iso8601() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -45,7 +45,9 @@ class S3Case(unittest.TestCase):
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [], "orphan multipart uploads")
 
 
-class S3ExportTest(S3Case):
+class S3DataCase(S3Case):
+    """A generated chat dataset and the export command line for it."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -59,6 +61,8 @@ class S3ExportTest(S3Case):
                 "--split-key", "id", "--seed", SEED, "--dest", dest, "--run-id", run_id, "--progress", "never",
                 "--row-group-size", "5000", *extra)
 
+
+class S3ExportTest(S3DataCase):
     def test_export_matches_an_independent_client_and_never_reads_back(self):
         prefix = s3h.unique_prefix("export")
         log = s3h.GatewayLog(self.s3["SPLITSHIP_S3_LOG"])
@@ -171,6 +175,40 @@ class S3ExportTest(S3Case):
         _, err = proc.communicate(timeout=120)
         self.assertEqual(proc.returncode, 130, err)
         self.assert_nothing_under(prefix)
+
+
+class S3RetryTest(S3DataCase):
+    """kill -9 of the gateway in the middle of uploads: the export finishes through retries."""
+
+    def test_gateway_killed_and_restarted_mid_upload(self):
+        prefix = s3h.unique_prefix("gwkill")
+        args = self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "12MiB", "--part-size",
+                                "5MiB", "--compression", "none", "--max-attempts", "10", "--concurrency", "2")
+        proc = subprocess.Popen([BIN, *map(str, args)], env=s3h.cli_env(self.s3), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and not s3h.pending_uploads(self.client, self.bucket, prefix):
+            self.assertIsNone(proc.poll(), "export ended before the gateway could be killed")
+            time.sleep(0.02)
+        os.kill(s3h.gateway_pid(self.s3), signal.SIGKILL)
+        time.sleep(2)
+        s3h.restart_gateway()
+        out, err = proc.communicate(timeout=300)
+        self.assertEqual(proc.returncode, 0, err)
+        published = [l for l in err.splitlines() if l.startswith("published")]
+        self.assertEqual(len(published), 1, err)
+        retries = int(published[0].split("retries=")[1].split()[0])
+        self.assertGreater(retries, 0, "the export saw no failure: the gateway was killed too late")
+        manifest = self.manifest(f"{prefix}/r/manifest.json")
+        self.assertEqual(sum(s["num_documents"] for s in manifest["splits"].values()), N_DOCS)
+        listed = s3h.list_objects(self.client, self.bucket, prefix + "/r/")
+        for split in manifest["splits"].values():
+            for f in split["files"]:
+                obj = listed[f"{prefix}/r/{f['path']}"]
+                self.assertEqual((obj["Size"], obj["ETag"].strip('"')), (f["size"], f["etag"]))
+                body = self.client.get_object(Bucket=self.bucket, Key=f"{prefix}/r/{f['path']}")["Body"].read()
+                self.assertEqual(hashlib.sha256(body).hexdigest(), f["sha256"])
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
 
 class S3ErrorTest(S3Case):

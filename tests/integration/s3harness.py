@@ -83,3 +83,18 @@ def is_object_get(method, path, bucket):
         return False
     rest = path.split("?", 1)[0][len("/" + bucket):]
     return rest.startswith("/") and len(rest) > 1
+
+
+def gateway_pid(s3):
+    with open(os.path.join(s3["SPLITSHIP_S3_DIR"], "pids"), encoding="utf-8") as f:
+        for line in f:
+            pid, name = line.split()
+            if name == "radosgw":
+                return int(pid)
+    raise AssertionError("no radosgw in the S3 server's pid file")
+
+
+def restart_gateway():
+    proc = subprocess.run(["bash", SCRIPT, "restart-rgw"], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise AssertionError("cannot restart the gateway:\n" + proc.stdout + proc.stderr)
