@@ -241,6 +241,11 @@ HttpResponse S3Client::send(const Call& call) {
       if (t.cancelled()) fail(ErrorKind::Cancelled, "interrupted");
       if (!t.retryable() || attempt >= settings_.max_attempts) {
         const std::string endpoint = scheme_ + "://" + endpoint_host_;
+        const std::string text = t.what();
+        if (text.find("certificate") != std::string::npos || text.find("SSL") != std::string::npos)
+          fail(ErrorKind::Destination, "TLS failed with the S3 endpoint " + endpoint + ": " + text,
+               "give the endpoint's certificate authority with --ca-bundle or AWS_CA_BUNDLE "
+               "(--no-verify-ssl turns checking off, unsafely)");
         fail(ErrorKind::Destination,
              "cannot reach the S3 endpoint " + endpoint + " (" + what + "): " + t.what() +
                  (attempt > 1 ? " — gave up after " + std::to_string(attempt) + " attempts" : ""),

@@ -14,6 +14,7 @@ import unittest
 
 import datagen
 import s3harness as s3h
+import tlsproxy
 from harness import BIN, crc64nvme_b64, python_split, read_parquet, run_cli, stats_checksum
 
 SPLITS = [("train", 0.8), ("val", 0.1), ("test", 0.1)]
@@ -259,6 +260,35 @@ class S3ErrorTest(S3Case):
     def test_no_credentials(self):
         proc = self.run_export(f"s3://{self.bucket}/x", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
         self.assert_one_error_line(proc, "no AWS credentials found")
+
+
+class S3TlsTest(S3Case):
+    """HTTPS with certificate verification on by default (the gateway behind a TLS proxy)."""
+
+    def test_certificate_is_verified_unless_told_otherwise(self):
+        cert, key = tlsproxy.make_certificate(self.tmp)
+        proxy = tlsproxy.TlsProxy(cert, key, int(self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]))
+        self.addCleanup(proxy.close)
+        endpoint = f"https://127.0.0.1:{proxy.port}"
+        src = os.path.join(self.tmp, "tls.jsonl")
+        datagen.write_jsonl(src, 500)
+        prefix = s3h.unique_prefix("tls")
+
+        def export(run_id, *extra, check, **env):
+            return self.cli("export", "--input", src, "--split", "a=1,b=1", "--split-key", "id", "--run-id", run_id,
+                            "--dest", f"s3://{self.bucket}/{prefix}", "--progress", "never", *extra, check=check,
+                            AWS_ENDPOINT_URL=endpoint, **env)
+
+        refused = export("r0", check=2)
+        lines = refused.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, refused.stderr)
+        self.assertIn("certificate", lines[0])
+        self.assertIn("--ca-bundle", lines[0])
+        export("r1", "--ca-bundle", cert, check=0)
+        export("r2", check=0, AWS_CA_BUNDLE=cert)
+        export("r3", "--no-verify-ssl", check=0)
+        listed = s3h.list_objects(self.client, self.bucket, prefix)
+        self.assertEqual({k.split("/")[1] for k in listed if k.endswith("manifest.json")}, {"r1", "r2", "r3"})
 
 
 class S3CopyTest(S3Case):
