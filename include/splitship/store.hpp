@@ -16,6 +16,15 @@ struct ObjectInfo {
   std::string etag;  // as the store reports it (S3); empty where the store has none (local)
 };
 
+// Receives an object's bytes in order. restart() comes before each attempt: a read that is
+// retried starts over, so whatever the sink computes (hashes) restarts with it.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual void restart() = 0;
+  virtual void consume(const char* data, std::size_t size) = 0;
+};
+
 // A streaming write of one object. Bytes become visible under the key only at commit();
 // a writer destroyed without commit() leaves nothing behind.
 class ObjectWriter {
@@ -48,6 +57,8 @@ class Store {
   virtual void remove(const std::string& key) = 0;
   // Small whole objects (manifests, journals).
   virtual std::optional<std::string> get_small(const std::string& key) = 0;
+  // Streams a whole object into sink (only `verify --deep` reads data back). False if absent.
+  virtual bool read(const std::string& key, ByteSink& sink) = 0;
   // The commit point: creates key with data only if it does not exist yet; false if it did.
   virtual bool put_if_absent(const std::string& key, std::string_view data) = 0;
   // Creates or atomically replaces key with data.
@@ -77,6 +88,7 @@ class LocalStore final : public Store {
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
   std::optional<std::string> get_small(const std::string& key) override;
+  bool read(const std::string& key, ByteSink& sink) override;
   bool put_if_absent(const std::string& key, std::string_view data) override;
   void put_replace(const std::string& key, std::string_view data) override;
   void check_writable(const std::string& prefix) override;

@@ -12,6 +12,7 @@
 #include "splitship/s3.hpp"
 #include "splitship/size.hpp"
 #include "splitship/store.hpp"
+#include "splitship/verify.hpp"
 
 namespace splitship::cli {
 namespace {
@@ -190,6 +191,33 @@ int do_copy(CopyConfig& config, StoreOptions& store_options, const CommonOptions
   return 0;
 }
 
+int do_verify(const std::string& run_url, bool deep, StoreOptions& store_options, const CommonOptions& common,
+              CancelToken& cancel) {
+  const auto [dest, run_id] = split_run_url(run_url);
+  validate_run_id(run_id);
+  const S3Settings s3 = resolve_store_settings(store_options, dest);
+  Logger log = make_logger(common);
+  auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
+  const VerifyReport r = verify_run(*store, run_id, deep, cancel);
+  const std::string how = deep ? "downloaded and re-hashed" : "checked by HEAD";
+  if (common.log_format == "json") {
+    nlohmann::ordered_json j{{"run", r.run_url}, {"ok", r.ok()}, {"deep", deep}, {"objects", r.objects},
+                             {"bytes", r.bytes}, {"problems", nlohmann::json::array()}};
+    for (const auto& p : r.problems)
+      j["problems"].push_back({{"object", p.object}, {"check", p.check}, {"expected", p.expected}, {"found", p.found}});
+    std::cout << j.dump() << "\n";
+  } else if (r.ok()) {
+    std::cout << "ok: " << r.run_url << ": " << r.objects << " objects, " << format_size(r.bytes) << " " << how
+              << "; split checksums recomputed\n";
+  } else {
+    std::cout << "FAILED: " << r.run_url << ": " << r.problems.size() << " problem(s)\n";
+    std::cout << pad("object", 40) << pad("check", 11) << pad("expected", 34) << "found\n";
+    for (const auto& p : r.problems)
+      std::cout << pad(p.object, 40) << pad(p.check, 11) << pad(p.expected, 34) << p.found << "\n";
+  }
+  return r.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int run(int argc, char** argv, CancelToken& cancel) {
@@ -237,6 +265,15 @@ int run(int argc, char** argv, CancelToken& cancel) {
   add_common(*cp, common);
   add_store_options(*cp, copy_store);
 
+  std::string verify_url;
+  bool verify_deep = false;
+  StoreOptions verify_store;
+  CLI::App* ver = app.add_subcommand("verify", "check a published run against its manifest (metadata only)");
+  ver->add_option("run", verify_url, "DEST/RUN_ID")->required();
+  ver->add_flag("--deep", verify_deep, "also download every part and re-hash it (md5, sha256, crc64nvme)");
+  add_common(*ver, common);
+  add_store_options(*ver, verify_store);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -254,6 +291,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
     if (exp->parsed()) return do_export(ex, *exp, common, cancel);
     if (insp->parsed()) return do_inspect(run_url, inspect_store, common, cancel);
     if (cp->parsed()) return do_copy(copy, copy_store, common, cancel);
+    if (ver->parsed()) return do_verify(verify_url, verify_deep, verify_store, common, cancel);
   } catch (const Error& e) {
     std::fprintf(stderr, "splitship: error: %s\n", e.one_line().c_str());
     return e.exit_code();

@@ -33,8 +33,18 @@ int seek_body(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+struct BodyTarget {
+  CURL* curl;
+  std::string* buffer;
+  const std::function<void(const char*, std::size_t)>* on_body;
+};
+
 std::size_t write_body(char* src, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(src, size * count);
+  auto* t = static_cast<BodyTarget*>(user);
+  long status = 0;
+  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (*t->on_body && status >= 200 && status < 300) (*t->on_body)(src, size * count);
+  else t->buffer->append(src, size * count);  // error bodies are always kept for the message
   return size * count;
 }
 
@@ -137,7 +147,8 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
   curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  BodyTarget body_target{curl, &response.body, &request.on_body};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body_target);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);

@@ -2,6 +2,7 @@
 // connections are reused across requests and threads. It knows nothing about S3.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -28,6 +29,8 @@ struct HttpRequest {
   std::size_t body_size = 0;
   bool head = false;  // a HEAD: no response body expected
   const std::atomic<bool>* cancel = nullptr;  // aborts the transfer when it becomes true
+  // When set, a 2xx response body streams here instead of into HttpResponse::body.
+  std::function<void(const char*, std::size_t)> on_body;
 };
 
 struct HttpResponse {

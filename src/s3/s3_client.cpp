@@ -194,6 +194,10 @@ HttpResponse S3Client::send_once(const Call& call) {
   req.body_size = call.size;
   req.head = call.method == "HEAD";
   if (cancel_ && !cleanup(call)) req.cancel = &cancel_->requested;
+  if (call.sink) {
+    call.sink->restart();
+    req.on_body = [sink = call.sink](const char* data, std::size_t size) { sink->consume(data, size); };
+  }
   ++stats_.requests;
   auto response = http_.perform(req);
   stats_.bytes_sent += call.size;
@@ -431,6 +435,12 @@ std::optional<std::string> S3Client::get_object(const std::string& key) {
   auto r = send(c);
   if (r.status == 404) return std::nullopt;
   return std::move(r.body);
+}
+
+bool S3Client::get_object_to(const std::string& key, ByteSink& sink) {
+  Call c{"GET", key, {}, {}, nullptr, 0, nullptr, {404}};
+  c.sink = &sink;
+  return send(c).status != 404;
 }
 
 }  // namespace splitship

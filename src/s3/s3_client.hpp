@@ -61,6 +61,7 @@ class S3Client {
   std::vector<PendingUpload> list_multipart_uploads(const std::string& prefix);
   void delete_object(const std::string& key);
   std::optional<std::string> get_object(const std::string& key);
+  bool get_object_to(const std::string& key, ByteSink& sink);
 
   const S3Settings& settings() const { return settings_; }
   const std::string& bucket() const { return bucket_; }
@@ -78,6 +79,7 @@ class S3Client {
     std::size_t size = 0;
     const BodyDigests* digests = nullptr;
     std::vector<long> accepted_statuses;  // besides 2xx, statuses that are answers, not errors (404 on HEAD)
+    ByteSink* sink = nullptr;             // streams a GET's body; restarted on every attempt
   };
   HttpResponse send(const Call& call);
   HttpResponse send_once(const Call& call);

@@ -63,6 +63,8 @@ class S3Store final : public Store {
     return client_.get_object(full_key(key));
   }
 
+  bool read(const std::string& key, ByteSink& sink) override { return client_.get_object_to(full_key(key), sink); }
+
   bool put_if_absent(const std::string& key, std::string_view data) override {
     bool existed = false;
     put(key, data, true, &existed);

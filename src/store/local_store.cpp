@@ -127,6 +127,26 @@ std::optional<std::string> LocalStore::get_small(const std::string& key) {
   return ss.str();
 }
 
+bool LocalStore::read(const std::string& key, ByteSink& sink) {
+  const std::string path = path_of(key);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return false;
+    fail(ErrorKind::Store, "cannot read " + path + ": " + errno_text(errno));
+  }
+  sink.restart();
+  std::vector<char> buf(4 << 20);
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n == 0) return true;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(ErrorKind::Store, "cannot read " + path + ": " + errno_text(errno));
+    }
+    sink.consume(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
 bool LocalStore::put_if_absent(const std::string& key, std::string_view data) {
   const std::string final_path = path_of(key);
   make_dirs(fs::path(final_path).parent_path().string());
