@@ -43,6 +43,7 @@ struct ExportResult {
   Manifest manifest;
   std::string run_url;
   std::vector<std::string> warnings;
+  StoreStats store;  // requests and retries (S3)
 };
 
 // Runs one export. Throws Error on failure, after removing every object it wrote: nothing is

@@ -127,13 +127,14 @@ std::string pad(std::string s, std::size_t width) {
   return s;
 }
 
-void print_summary(const Manifest& m, const std::string& run_url, bool json_lines) {
+void print_summary(const Manifest& m, const std::string& run_url, bool json_lines, const StoreStats* store = nullptr) {
   if (json_lines) {
     nlohmann::ordered_json j;
     j["run"] = run_url;
     for (const auto& s : m.splits)
       j["splits"][s.name] = {{"num_documents", s.stats.num_documents}, {"parts", s.files.size()},
                              {"bytes", s.num_bytes()}, {"checksum", s.checksum}};
+    if (store && store->requests) j["store"] = {{"requests", store->requests}, {"retries", store->retries}};
     std::cout << j.dump() << "\n";
     return;
   }
@@ -142,6 +143,8 @@ void print_summary(const Manifest& m, const std::string& run_url, bool json_line
   for (const auto& s : m.splits)
     std::cout << pad(s.name, 14) << pad(std::to_string(s.stats.num_documents), 12) << pad(std::to_string(s.files.size()), 7)
               << pad(format_size(s.num_bytes()), 12) << s.checksum << "\n";
+  if (store && store->requests)
+    std::cout << store->requests << " requests to the store, " << store->retries << " retried\n";
 }
 
 int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, CancelToken& cancel) {
@@ -153,7 +156,7 @@ int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, Canc
   TerminalProgress progress(stderr);
   log.set_clear_line_hook(show_progress);
   ExportResult result = run_export(o.config, log, show_progress ? &progress : nullptr, cancel);
-  print_summary(result.manifest, result.run_url, common.log_format == "json");
+  print_summary(result.manifest, result.run_url, common.log_format == "json", &result.store);
   return 0;
 }
 

@@ -273,7 +273,7 @@ class Exporter {
     monitor.set_phase("publishing");
     Manifest manifest = build_manifest(std::move(entries));
     publish(manifest);
-    return ExportResult{std::move(manifest), store_->url() + "/" + run_id_, warnings_};
+    return ExportResult{std::move(manifest), store_->url() + "/" + run_id_, warnings_, store_->stats()};
   }
 
   void throw_if_cancelled() const {

@@ -239,7 +239,7 @@ HttpResponse S3Client::send(const Call& call) {
       if (ok && !error_in_ok) return r;
       const S3ErrorBody e = parse_error(r.body);
       if (!retryable_status(error_in_ok ? 500 : r.status, e.code) || attempt >= settings_.max_attempts)
-        raise(call, r);
+        raise(call, r, attempt);
       reason = std::to_string(r.status) + (e.code.empty() ? "" : " " + e.code);
     } catch (const TransportError& t) {
       if (t.cancelled()) fail(ErrorKind::Cancelled, "interrupted");
@@ -265,7 +265,7 @@ HttpResponse S3Client::send(const Call& call) {
   }
 }
 
-void S3Client::raise(const Call& call, const HttpResponse& r) const {
+void S3Client::raise(const Call& call, const HttpResponse& r, int attempts) const {
   const S3ErrorBody e = parse_error(r.body);
   std::string code = e.code;
   if (code.empty()) {  // HEAD answers have no body: name the status
@@ -298,7 +298,9 @@ void S3Client::raise(const Call& call, const HttpResponse& r) const {
     fail(ErrorKind::Integrity, "the server received other bytes than we sent: " + call.method + " " + target +
                                    " (" + status + detail + ")",
          "the data was corrupted in transit; nothing was stored, run again");
-  fail(ErrorKind::Store, "S3 " + call.method + " " + target + " failed: " + status + detail);
+  fail(ErrorKind::Store, "S3 " + call.method + " " + target + " failed: " + status + detail +
+                             (attempts > 1 ? " (gave up after " + std::to_string(attempts) + " attempts)" : ""),
+       attempts > 1 ? "the store keeps failing; try again later or raise --max-attempts" : "");
 }
 
 std::string S3Client::put_object(const std::string& key, const char* data, std::size_t size,

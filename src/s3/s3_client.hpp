@@ -87,7 +87,7 @@ class S3Client {
   bool use_virtual_host() const;
   void backoff(int attempt, bool cancellable);
   static bool cleanup(const Call& call);
-  [[noreturn]] void raise(const Call& call, const HttpResponse& response) const;
+  [[noreturn]] void raise(const Call& call, const HttpResponse& response, int attempts) const;
 
   std::string bucket_;
   S3Settings settings_;

@@ -13,6 +13,7 @@ import time
 import unittest
 
 import datagen
+import faultproxy
 import s3harness as s3h
 import tlsproxy
 from harness import BIN, crc64nvme_b64, python_split, read_parquet, run_cli, stats_checksum
@@ -210,6 +211,73 @@ class S3RetryTest(S3DataCase):
                 body = self.client.get_object(Bucket=self.bucket, Key=f"{prefix}/r/{f['path']}")["Body"].read()
                 self.assertEqual(hashlib.sha256(body).hexdigest(), f["sha256"])
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+
+class S3FaultTest(S3DataCase):
+    """Faults a real server cannot make on demand, from a loopback proxy in front of it."""
+
+    def proxy(self, schedule, **kw):
+        p = faultproxy.FaultProxy(int(self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), schedule, **kw)
+        self.addCleanup(p.close)
+        return f"http://127.0.0.1:{p.port}", p
+
+    def test_injected_faults_are_retried_and_counted(self):
+        endpoint, proxy = self.proxy([None, "503", None, "500", None, "reset", None, "stall", None, None], stall_s=3)
+        prefix = s3h.unique_prefix("faults")
+        out = self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "12MiB",
+                                         "--part-size", "5MiB", "--compression", "none", "--request-timeout", "1",
+                                         "--max-attempts", "8"), check=0, AWS_ENDPOINT_URL=endpoint)
+        self.assertEqual(set(proxy.injected), {"503", "500", "reset", "stall"}, proxy.injected)
+        faults = sum(proxy.injected.values())
+        summary = [l for l in out.stdout.splitlines() if "retried" in l]
+        self.assertEqual(len(summary), 1, out.stdout)
+        self.assertEqual(int(summary[0].split(", ")[1].split()[0]), faults)
+        published = [l for l in out.stderr.splitlines() if l.startswith("published")][0]
+        self.assertEqual(int(published.split("retries=")[1].split()[0]), faults)
+        # What was stored is what the manifest says, byte for byte (straight to the gateway).
+        deep = self.cli("verify", "--deep", f"s3://{self.bucket}/{prefix}/r", check=0)
+        self.assertIn("ok: ", deep.stdout)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+    def test_a_server_that_keeps_failing_is_given_up_on(self):
+        # Every upload of part 2 or later fails: the multipart upload exists, then must be aborted.
+        endpoint, proxy = self.proxy(["500"], applies=lambda m, t: m == "PUT" and "partNumber=" in t
+                                     and "partNumber=1&" not in t and not t.endswith("partNumber=1"))
+        prefix = s3h.unique_prefix("keepsfailing")
+        proc = self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "12MiB",
+                                          "--part-size", "5MiB", "--compression", "none", "--max-attempts", "3"),
+                        AWS_ENDPOINT_URL=endpoint)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        lines = [l for l in proc.stderr.splitlines() if l.startswith("splitship: error")]
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertIn("500 InternalError", lines[0])
+        self.assertIn("gave up after 3 attempts", lines[0])
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertGreaterEqual(proxy.injected.get("500", 0), 3)
+        self.assert_nothing_under(prefix)
+
+
+class S3VerifyTest(S3DataCase):
+    def test_verify_uses_metadata_only_and_sees_a_replaced_object(self):
+        prefix = s3h.unique_prefix("verify")
+        self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "2MiB"), check=0)
+        run = f"s3://{self.bucket}/{prefix}/r"
+        log = s3h.GatewayLog(self.s3["SPLITSHIP_S3_LOG"])
+        self.assertIn("ok: ", self.cli("verify", run, check=0).stdout)
+        requests = wait_for_requests(log, lambda rs: sum(m == "HEAD" for m, _, _ in rs) >= 2)
+        self.assertTrue(any(m == "HEAD" for m, _, _ in requests))
+        self.assertEqual([r for r in requests if s3h.is_object_get(r[0], r[1], self.bucket)
+                          and not r[1].split("?")[0].endswith("manifest.json")], [])
+        manifest = self.manifest(f"{prefix}/r/manifest.json")
+        victim = manifest["splits"]["train"]["files"][0]
+        key = f"{prefix}/r/{victim['path']}"
+        body = bytearray(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        body[200] ^= 0xFF  # same size, other bytes
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=bytes(body))
+        shallow = json.loads(self.cli("verify", run, "--log-format", "json", check=1).stdout)
+        self.assertEqual([(p["object"], p["check"]) for p in shallow["problems"]], [(victim["path"], "etag")])
+        deep = json.loads(self.cli("verify", "--deep", run, "--log-format", "json", check=1).stdout)
+        self.assertEqual({p["check"] for p in deep["problems"]}, {"etag", "md5", "sha256", "crc64nvme"})
 
 
 class S3ErrorTest(S3Case):

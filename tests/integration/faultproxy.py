@@ -1,0 +1,109 @@
+"""A fault-injecting loopback HTTP proxy in front of the real gateway, for faults the server
+cannot make on demand: 503 SlowDown, 500, a connection reset in the middle of a request body,
+a stall past the client's timeout. Faults follow a fixed schedule over the requests seen, so
+every kind happens in every run. Every response closes its connection (simple, and it makes
+the client reconnect, which is part of what is tested)."""
+import socket
+import struct
+import threading
+import time
+
+SLOWDOWN = (b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+            b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+INTERNAL = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+            b"<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>injected</Message></Error>")
+
+
+class FaultProxy:
+    """schedule: a list of fault names or None, applied to request n as schedule[n % len];
+    only requests for which `applies(method, target)` is true count and get faults."""
+
+    def __init__(self, upstream_port, schedule, applies=lambda method, target: True, stall_s=4.0):
+        self.upstream_port = upstream_port
+        self.schedule = schedule
+        self.applies = applies
+        self.stall_s = stall_s
+        self.lock = threading.Lock()
+        self.counter = 0
+        self.injected = {}
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.closed = True
+        self.listener.close()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _next_fault(self, method, target):
+        if not self.applies(method, target):
+            return None
+        with self.lock:
+            fault = self.schedule[self.counter % len(self.schedule)]
+            self.counter += 1
+            if fault:
+                self.injected[fault] = self.injected.get(fault, 0) + 1
+            return fault
+
+    def _serve(self, conn):
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            header_block, body = head.split(b"\r\n\r\n", 1)
+            lines = header_block.split(b"\r\n")
+            method, target, _ = lines[0].decode().split(" ", 2)
+            length = 0
+            for line in lines[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            fault = self._next_fault(method, target)
+            if fault == "reset":
+                # Take half the body, then reset the connection (RST, not a clean close).
+                while len(body) < length // 2:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    body += chunk
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+            while len(body) < length:
+                chunk = conn.recv(1 << 20)
+                if not chunk:
+                    return
+                body += chunk
+            if fault == "stall":
+                time.sleep(self.stall_s)
+                return
+            if fault in ("503", "500"):
+                status, payload = SLOWDOWN if fault == "503" else INTERNAL
+                conn.sendall(status % len(payload) + payload)
+                return
+            self._forward(conn, lines, body)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def _forward(self, conn, lines, body):
+        headers = [l for l in lines[1:] if not l.lower().startswith(b"connection:")]
+        request = b"\r\n".join([lines[0], *headers, b"Connection: close", b"", b""]) + body
+        with socket.create_connection(("127.0.0.1", self.upstream_port)) as up:
+            up.sendall(request)
+            while True:
+                data = up.recv(1 << 20)
+                if not data:
+                    break
+                conn.sendall(data)
