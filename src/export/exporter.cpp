@@ -461,8 +461,8 @@ class Exporter {
       const std::uint64_t remaining = rows - begin;
       std::uint64_t count = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
       if (static_cast<double>(remaining) <= 1.25 * static_cast<double>(count)) count = remaining;  // no tiny last part
-      char name[48];
-      std::snprintf(name, sizeof name, "part-%05zu.parquet", part);
+      char name[64];
+      std::snprintf(name, sizeof name, "part-%05zu-%s.parquet", part, attempt_id_.c_str());
       FileEntry file = write_part(db, split, begin, begin + count, entry.name + "/" + name, counters);
       if (count > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(count));
       entry.files.push_back(std::move(file));
@@ -568,7 +568,8 @@ class Exporter {
     if (cfg_.overwrite) {
       store_->put_replace(manifest_key(), text);
     } else if (!store_->put_if_absent(manifest_key(), text)) {
-      written_keys_.clear();  // the parts now belong to the run that published first
+      // Our parts have names of their own (the attempt id): removing them cannot touch the
+      // winner's.
       fail(ErrorKind::Destination, "run " + run_id_ + " was published by another export while this one ran",
            "choose another --run-id");
     }
@@ -602,6 +603,9 @@ class Exporter {
   ProgressListener* progress_;
   CancelToken& cancel_;
   std::unique_ptr<Store> store_;
+  // In every part name: two exports racing on one run id never write the same key, so the
+  // loser can remove all it wrote without touching what the winner published.
+  const std::string attempt_id_ = random_suffix(8);
   std::string run_id_;
   InputSet inputs_;
   std::vector<std::pair<std::string, InputSet>> per_input_sets_;

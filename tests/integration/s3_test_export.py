@@ -16,6 +16,7 @@ import datagen
 import faultproxy
 import s3harness as s3h
 import tlsproxy
+import test_race
 from harness import BIN, crc64nvme_b64, python_split, read_parquet, run_cli, stats_checksum
 
 SPLITS = [("train", 0.8), ("val", 0.1), ("test", 0.1)]
@@ -255,6 +256,19 @@ class S3FaultTest(S3DataCase):
         self.assertNotIn("Traceback", proc.stderr)
         self.assertGreaterEqual(proxy.injected.get("500", 0), 3)
         self.assert_nothing_under(prefix)
+
+
+class S3RaceTest(S3DataCase):
+    def test_one_of_two_racing_exports_publishes(self):
+        prefix = s3h.unique_prefix("race")
+        results = test_race.race(self.export_args(f"s3://{self.bucket}/{prefix}", "same", "--target-file-size", "1MiB"),
+                                 env=s3h.cli_env(self.s3))
+        test_race.check_race_outcome(self, results)
+        manifest = self.manifest(f"{prefix}/same/manifest.json")
+        files = {f"{prefix}/same/{f['path']}" for s in manifest["splits"].values() for f in s["files"]}
+        self.assertEqual(set(s3h.list_objects(self.client, self.bucket, prefix)), files | {f"{prefix}/same/manifest.json"})
+        self.cli("verify", f"s3://{self.bucket}/{prefix}/same", check=0)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
 
 class S3VerifyTest(S3DataCase):

@@ -1,4 +1,5 @@
 """Every bad input gets one clear line naming what is wrong, exit code 2, and nothing published."""
+import glob
 import json
 import os
 
@@ -53,7 +54,7 @@ class BadInputTest(TempDirTest):
 
     def test_truncated_parquet(self):
         run_cli("export", "--split-input", f"all={self.good}", "--dest", os.path.join(self.tmp, "pq"), "--run-id", "src", check=0)
-        with open(os.path.join(self.tmp, "pq", "src", "all", "part-00000.parquet"), "rb") as f:
+        with open(glob.glob(os.path.join(self.tmp, "pq", "src", "all", "part-00000-*.parquet"))[0], "rb") as f:
             data = f.read()
         bad = self.write("truncated.parquet", data[: len(data) // 2], mode="wb")
         self.assert_refused(self.export("--input", bad, "--split", "a=1", "--split-key", "id"), "truncated.parquet")

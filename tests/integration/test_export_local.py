@@ -1,5 +1,6 @@
 """End-to-end exports to a local folder, read back with an independent Parquet reader."""
 import collections
+import glob
 import json
 import os
 import shutil
@@ -110,7 +111,7 @@ class ChatExportTest(unittest.TestCase):
         # A Parquet copy of the source (one part, written by splitship's --split-input path).
         dest = os.path.join(self.tmp, "as-parquet")
         run_cli("export", "--split-input", f"all={self.jsonl}", "--dest", dest, "--run-id", "src", check=0)
-        parquet = os.path.join(dest, "src", "all", "part-00000.parquet")
+        parquet = glob.glob(os.path.join(dest, "src", "all", "part-00000-*.parquet"))[0]
         run_dir, manifest = self.export(parquet, "from-parquet")
         self.assertEqual(manifest["source"]["format"], "parquet")
         self.check_export(run_dir, manifest)
