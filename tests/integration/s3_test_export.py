@@ -271,6 +271,38 @@ class S3RaceTest(S3DataCase):
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
 
+class S3SecretsTest(S3DataCase):
+    """The secret key and session token never appear in output, logs, errors or manifests."""
+
+    def test_no_command_prints_a_secret(self):
+        secret = self.s3["AWS_SECRET_ACCESS_KEY"]
+        canary = "CANARY-secret-9f8e7d6c5b4a"
+        token = "CANARY-token-1a2b3c4d"
+        prefix = s3h.unique_prefix("secrets")
+        dest = f"s3://{self.bucket}/{prefix}"
+        blob = os.path.join(self.tmp, "blob")
+        with open(blob, "wb") as f:
+            f.write(os.urandom(1000))
+        outputs = []
+        for run_id, logging in (("text", "-v"), ("json", "--log-format=json")):
+            outputs.append(self.cli(*self.export_args(dest, run_id, logging, "--target-file-size", "2MiB"), check=0))
+        run = f"{dest}/text"
+        outputs += [self.cli("inspect", run, "-v", check=0), self.cli("verify", "--deep", run, "-v", check=0),
+                    self.cli("cp", blob, f"{dest}/blob", "-v", check=0),
+                    self.cli(*self.export_args(dest, "bad", "-v"), check=2, AWS_SECRET_ACCESS_KEY=canary),
+                    self.cli(*self.export_args(dest, "tok", "-v"), AWS_SESSION_TOKEN=token),
+                    self.cli("cp", blob, f"{dest}/blob2", "-v", check=2, AWS_SECRET_ACCESS_KEY=canary),
+                    self.cli("verify", run, "-v", AWS_SECRET_ACCESS_KEY=canary),
+                    self.cli(*self.export_args(dest, "unreach", "-v", "--max-attempts", "2"), check=2,
+                             AWS_SECRET_ACCESS_KEY=canary, AWS_ENDPOINT_URL="http://127.0.0.1:9")]
+        stored = [self.client.get_object(Bucket=self.bucket, Key=k)["Body"].read().decode("utf-8", "replace")
+                  for k in s3h.list_objects(self.client, self.bucket, prefix) if k.endswith("manifest.json")]
+        self.assertGreaterEqual(len(stored), 2)  # the gateway ignores session tokens: "tok" may publish too
+        for text in [o.stdout + o.stderr for o in outputs] + stored:
+            for s in (secret, canary, token):
+                self.assertNotIn(s, text)
+
+
 class S3VerifyTest(S3DataCase):
     def test_verify_uses_metadata_only_and_sees_a_replaced_object(self):
         prefix = s3h.unique_prefix("verify")
