@@ -110,10 +110,5 @@ struct S3Location {
 std::unique_ptr<Store> make_s3_store(const S3Location& location, const S3Settings& settings, Logger* log,
                                      CancelToken* cancel);
 
-// One multipart upload the bucket still holds (for tests and `gc`).
-struct PendingUpload {
-  std::string key;
-  std::string upload_id;
-};
 
 }  // namespace splitship

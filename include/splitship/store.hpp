@@ -35,6 +35,13 @@ class ObjectWriter {
   virtual void abort() noexcept = 0;
 };
 
+// A multipart upload the store still holds: started, neither completed nor aborted.
+struct PendingUpload {
+  std::string key;  // relative to the store root
+  std::string upload_id;
+  std::string initiated;  // ISO 8601, as the store reports it
+};
+
 // Requests a store made so far (zero for stores without requests).
 struct StoreStats {
   std::uint64_t requests = 0;
@@ -63,6 +70,9 @@ class Store {
   virtual bool put_if_absent(const std::string& key, std::string_view data) = 0;
   // Creates or atomically replaces key with data.
   virtual void put_replace(const std::string& key, std::string_view data) = 0;
+  // Unfinished multipart uploads under prefix (none for stores without them), and their abort.
+  virtual std::vector<PendingUpload> pending_uploads(const std::string& /*prefix*/) { return {}; }
+  virtual void abort_upload(const PendingUpload& /*upload*/) {}
   // Fails early, with a clear message, when the destination cannot be written.
   virtual void check_writable(const std::string& prefix) = 0;
 };

@@ -221,6 +221,35 @@ int do_verify(const std::string& run_url, bool deep, StoreOptions& store_options
   return r.ok() ? 0 : 1;
 }
 
+// Seconds since an ISO 8601 UTC time such as "2026-11-24T03:34:11.381Z"; -1 if unreadable.
+double age_seconds(const std::string& iso) {
+  std::tm tm{};
+  if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
+  return std::difftime(std::time(nullptr), timegm(&tm));
+}
+
+int do_gc(const std::string& dest, bool yes, double older_than_h, StoreOptions& store_options,
+          const CommonOptions& common, CancelToken& cancel) {
+  const S3Settings s3 = resolve_store_settings(store_options, dest);
+  Logger log = make_logger(common);
+  auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
+  std::size_t stale = 0, aborted = 0;
+  for (const auto& u : store->pending_uploads("")) {
+    const double age = age_seconds(u.initiated);
+    // Younger uploads may belong to an export running right now.
+    if (age >= 0 && age < older_than_h * 3600) continue;
+    ++stale;
+    std::cout << (yes ? "abort: " : "stale: ") << store->url_of(u.key) << " (upload started " << u.initiated << ")\n";
+    if (yes) {
+      store->abort_upload(u);
+      ++aborted;
+    }
+  }
+  if (!yes && stale) std::cout << stale << " stale multipart upload(s); run again with --yes to abort them\n";
+  if (!stale) std::cout << "no multipart upload older than " << older_than_h << " h under " << store->url() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run(int argc, char** argv, CancelToken& cancel) {
@@ -277,6 +306,17 @@ int run(int argc, char** argv, CancelToken& cancel) {
   add_common(*ver, common);
   add_store_options(*ver, verify_store);
 
+  std::string gc_dest;
+  bool gc_yes = false;
+  double gc_older_than_h = 24;
+  StoreOptions gc_store;
+  CLI::App* gc = app.add_subcommand("gc", "list, and with --yes abort, stale multipart uploads under DEST");
+  gc->add_option("dest", gc_dest, "s3://BUCKET/PREFIX")->required();
+  gc->add_flag("--yes", gc_yes, "abort them (default: only list)");
+  gc->add_option("--older-than", gc_older_than_h, "hours since the upload started (default 24; 0: all)");
+  add_common(*gc, common);
+  add_store_options(*gc, gc_store);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -294,6 +334,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
     if (exp->parsed()) return do_export(ex, *exp, common, cancel);
     if (insp->parsed()) return do_inspect(run_url, inspect_store, common, cancel);
     if (cp->parsed()) return do_copy(copy, copy_store, common, cancel);
+    if (gc->parsed()) return do_gc(gc_dest, gc_yes, gc_older_than_h, gc_store, common, cancel);
     if (ver->parsed()) return do_verify(verify_url, verify_deep, verify_store, common, cancel);
   } catch (const Error& e) {
     std::fprintf(stderr, "splitship: error: %s\n", e.one_line().c_str());

@@ -420,7 +420,8 @@ std::vector<PendingUpload> S3Client::list_multipart_uploads(const std::string& p
     pugi::xml_document doc;
     doc.load_buffer(r.body.data(), r.body.size());
     const auto root = doc.child("ListMultipartUploadsResult");
-    for (auto u : root.children("Upload")) out.push_back({u.child_value("Key"), u.child_value("UploadId")});
+    for (auto u : root.children("Upload"))
+      out.push_back({u.child_value("Key"), u.child_value("UploadId"), u.child_value("Initiated")});
     key_marker = root.child_value("NextKeyMarker");
     id_marker = root.child_value("NextUploadIdMarker");
     if (std::string(root.child_value("IsTruncated")) != "true" || key_marker.empty()) return out;

@@ -73,6 +73,18 @@ class S3Store final : public Store {
 
   void put_replace(const std::string& key, std::string_view data) override { put(key, data, false, nullptr); }
 
+  std::vector<PendingUpload> pending_uploads(const std::string& prefix) override {
+    std::vector<PendingUpload> out;
+    const std::size_t strip = location_.prefix.empty() ? 0 : location_.prefix.size() + 1;
+    for (auto& u : client_.list_multipart_uploads(full_key(prefix)))
+      out.push_back({u.key.substr(std::min(strip, u.key.size())), u.upload_id, u.initiated});
+    return out;
+  }
+
+  void abort_upload(const PendingUpload& upload) override {
+    client_.abort_multipart_upload(full_key(upload.key), upload.upload_id);
+  }
+
   void check_writable(const std::string& prefix) override {
     // Listing proves the bucket exists and the keys and signature work; starting (and at once
     // aborting) a multipart upload proves we may write, without creating any object.

@@ -405,6 +405,23 @@ class S3TlsTest(S3Case):
         self.assertEqual({k.split("/")[1] for k in listed if k.endswith("manifest.json")}, {"r1", "r2", "r3"})
 
 
+class S3GcTest(S3Case):
+    def test_gc_lists_then_aborts_stale_uploads(self):
+        prefix = s3h.unique_prefix("gc")
+        upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=f"{prefix}/r/train/part.parquet")
+        self.client.upload_part(Bucket=self.bucket, Key=f"{prefix}/r/train/part.parquet", PartNumber=1,
+                                UploadId=upload["UploadId"], Body=b"x" * 1000)
+        dest = f"s3://{self.bucket}/{prefix}"
+        young = self.cli("gc", dest, check=0).stdout  # 24 h by default: a fresh upload may be a running export
+        self.assertIn("no multipart upload older than", young)
+        listed = self.cli("gc", dest, "--older-than", "0", check=0).stdout
+        self.assertIn(f"stale: {dest}/r/train/part.parquet", listed)
+        self.assertEqual(len(s3h.pending_uploads(self.client, self.bucket, prefix)), 1, "listing must not abort")
+        aborted = self.cli("gc", dest, "--older-than", "0", "--yes", check=0).stdout
+        self.assertIn(f"abort: {dest}/r/train/part.parquet", aborted)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+
 class S3CopyTest(S3Case):
     """Multipart boundaries through `splitship cp`: one part size exactly, one byte more, many parts."""
 
