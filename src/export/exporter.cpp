@@ -482,6 +482,9 @@ class Exporter {
   FileEntry write_part(DuckDb& db, const StagedSplit& split, std::uint64_t begin, std::uint64_t end,
                        const std::string& relative_path, SplitCounters& counters) {
     const std::string key = run_id_ + "/" + relative_path;
+    // Recorded before the write: an interrupted PutObject may still have landed, and removing
+    // a key that does not exist is harmless.
+    written_keys_.push_back(key);
     auto writer = store_->open_writer(key);
     FifoPartSink sink(fifo_path(), *writer, counters.bytes_done);
     const std::string sql = "COPY (SELECT * EXCLUDE (" + std::string(kLenCol) + ") FROM " + split.table +
@@ -498,7 +501,6 @@ class Exporter {
     }
     const ObjectDigests d = sink.finish();
     const ObjectInfo info = writer->commit();
-    written_keys_.push_back(key);
     log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(end - begin)}});
     return FileEntry{relative_path, d.size, end - begin, to_hex(d.md5), to_hex(d.sha256),
                      crc64_to_base64(d.crc64nvme), info.etag};

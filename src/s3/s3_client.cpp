@@ -205,8 +205,11 @@ HttpResponse S3Client::send_once(const Call& call) {
 }
 
 bool S3Client::cleanup(const Call& call) {
-  // Aborts and deletes undo our own work: they must go through even after Ctrl-C.
-  return call.method == "DELETE";
+  // Aborts and deletes undo our own work: they must go through even after Ctrl-C. So must
+  // CreateMultipartUpload and CompleteMultipartUpload (both POST): cut short, the server may
+  // have acted without us learning of it — an upload id we could not abort, an object we
+  // would not know to remove.
+  return call.method == "DELETE" || call.method == "POST";
 }
 
 void S3Client::backoff(int attempt, bool cancellable) {

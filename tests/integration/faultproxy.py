@@ -1,6 +1,6 @@
 """A fault-injecting loopback HTTP proxy in front of the real gateway, for faults the server
 cannot make on demand: 503 SlowDown, 500, a connection reset in the middle of a request body,
-a stall past the client's timeout. Faults follow a fixed schedule over the requests seen, so
+a stall past the client's timeout, and "delay" (a slow link: forwarded late). Faults follow a fixed schedule over the requests seen, so
 every kind happens in every run. Every response closes its connection (simple, and it makes
 the client reconnect, which is part of what is tested)."""
 import socket
@@ -18,11 +18,12 @@ class FaultProxy:
     """schedule: a list of fault names or None, applied to request n as schedule[n % len];
     only requests for which `applies(method, target)` is true count and get faults."""
 
-    def __init__(self, upstream_port, schedule, applies=lambda method, target: True, stall_s=4.0):
+    def __init__(self, upstream_port, schedule, applies=lambda method, target: True, stall_s=4.0, delay_s=0.5):
         self.upstream_port = upstream_port
         self.schedule = schedule
         self.applies = applies
         self.stall_s = stall_s
+        self.delay_s = delay_s  # "delay": forward, but late (a slow link)
         self.lock = threading.Lock()
         self.counter = 0
         self.injected = {}
@@ -87,6 +88,8 @@ class FaultProxy:
             if fault == "stall":
                 time.sleep(self.stall_s)
                 return
+            if fault == "delay":
+                time.sleep(self.delay_s)
             if fault in ("503", "500"):
                 status, payload = SLOWDOWN if fault == "503" else INTERNAL
                 conn.sendall(status % len(payload) + payload)

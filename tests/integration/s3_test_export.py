@@ -166,12 +166,17 @@ class S3ExportTest(S3DataCase):
 
     def test_sigint_during_upload_leaves_nothing(self):
         prefix = s3h.unique_prefix("sigint")
-        proc = subprocess.Popen([BIN, *map(str, self.export_args(f"s3://{self.bucket}/{prefix}", "r",
-                                                                 "--target-file-size", "6MiB", "--part-size", "5MiB"))],
-                                env=s3h.cli_env(self.s3), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Part uploads through a slow link (each delayed 0.5 s): the interrupt lands while a
+        # multipart upload is open, however fast this machine is.
+        proxy = faultproxy.FaultProxy(int(self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), ["delay"],
+                                      applies=lambda m, t: m == "PUT" and "partNumber=" in t)
+        self.addCleanup(proxy.close)
+        args = self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "12MiB", "--part-size",
+                                "5MiB", "--compression", "none", "--concurrency", "1")
+        proc = subprocess.Popen([BIN, *map(str, args)], env=s3h.cli_env(self.s3, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 120
-        while time.time() < deadline and not (s3h.pending_uploads(self.client, self.bucket, prefix) or
-                                              s3h.list_objects(self.client, self.bucket, prefix)):
+        while time.time() < deadline and not s3h.pending_uploads(self.client, self.bucket, prefix):
             self.assertIsNone(proc.poll(), "export ended before it could be interrupted")
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
