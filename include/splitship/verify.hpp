@@ -28,6 +28,9 @@ struct VerifyReport {
   bool ok() const { return problems.empty(); }
 };
 
+// The manifest of a published run; throws Error(Input) when it is missing or corrupt.
+Manifest read_published_manifest(Store& store, const std::string& run_id);
+
 // Throws Error(Input) when the run has no manifest or the manifest is corrupt.
 VerifyReport verify_run(Store& store, const std::string& run_id, bool deep, CancelToken& cancel);
 

@@ -160,19 +160,25 @@ int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, Canc
   return 0;
 }
 
-int do_inspect(const std::string& run_url, StoreOptions& store_options, const CommonOptions& common,
-               CancelToken& cancel) {
+// A published run named "DEST/RUN_ID", with the store that holds it.
+struct RunInStore {
+  std::unique_ptr<Store> store;
+  std::string run_id;
+};
+
+RunInStore open_run(const std::string& run_url, StoreOptions& store_options, Logger& log, CancelToken& cancel) {
   const auto [dest, run_id] = split_run_url(run_url);
   validate_run_id(run_id);
   const S3Settings s3 = resolve_store_settings(store_options, dest);
+  return {open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel}), run_id};
+}
+
+int do_inspect(const std::string& run_url, StoreOptions& store_options, const CommonOptions& common,
+               CancelToken& cancel) {
   Logger log = make_logger(common);
-  auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
-  const std::string key = run_id + "/" + kManifestName;
-  const auto text = store->get_small(key);
-  if (!text)
-    fail(ErrorKind::Input, "no manifest at " + store->url_of(key), "the run was never published, or the path is wrong");
-  const Manifest m = Manifest::from_json(*text, store->url_of(key));
-  print_summary(m, store->url() + "/" + run_id, common.log_format == "json");
+  const RunInStore run = open_run(run_url, store_options, log, cancel);
+  const Manifest m = read_published_manifest(*run.store, run.run_id);
+  print_summary(m, run.store->url() + "/" + run.run_id, common.log_format == "json");
   return 0;
 }
 
@@ -196,12 +202,9 @@ int do_copy(CopyConfig& config, StoreOptions& store_options, const CommonOptions
 
 int do_verify(const std::string& run_url, bool deep, StoreOptions& store_options, const CommonOptions& common,
               CancelToken& cancel) {
-  const auto [dest, run_id] = split_run_url(run_url);
-  validate_run_id(run_id);
-  const S3Settings s3 = resolve_store_settings(store_options, dest);
   Logger log = make_logger(common);
-  auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
-  const VerifyReport r = verify_run(*store, run_id, deep, cancel);
+  const RunInStore run = open_run(run_url, store_options, log, cancel);
+  const VerifyReport r = verify_run(*run.store, run.run_id, deep, cancel);
   const std::string how = deep ? "downloaded and re-hashed" : "checked by HEAD";
   if (common.log_format == "json") {
     nlohmann::ordered_json j{{"run", r.run_url}, {"ok", r.ok()}, {"deep", deep}, {"objects", r.objects},

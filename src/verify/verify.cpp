@@ -54,13 +54,16 @@ void check_object(Store& store, const std::string& key, const FileEntry& file, b
 
 }  // namespace
 
-VerifyReport verify_run(Store& store, const std::string& run_id, bool deep, CancelToken& cancel) {
-  const std::string manifest_key = run_id + "/" + kManifestName;
-  const auto text = store.get_small(manifest_key);
+Manifest read_published_manifest(Store& store, const std::string& run_id) {
+  const std::string key = run_id + "/" + kManifestName;
+  const auto text = store.get_small(key);
   if (!text)
-    fail(ErrorKind::Input, "no manifest at " + store.url_of(manifest_key),
-         "the run was never published (resume it), or the path is wrong");
-  const Manifest manifest = Manifest::from_json(*text, store.url_of(manifest_key));
+    fail(ErrorKind::Input, "no manifest at " + store.url_of(key), "the run was never published, or the path is wrong");
+  return Manifest::from_json(*text, store.url_of(key));
+}
+
+VerifyReport verify_run(Store& store, const std::string& run_id, bool deep, CancelToken& cancel) {
+  const Manifest manifest = read_published_manifest(store, run_id);
   VerifyReport report;
   report.run_url = store.url() + "/" + run_id;
   report.deep = deep;

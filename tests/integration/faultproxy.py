@@ -6,6 +6,8 @@ the client reconnect, which is part of what is tested)."""
 import socket
 import struct
 import threading
+
+from loopback import LoopbackServer
 import time
 
 SLOWDOWN = (b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
@@ -14,7 +16,7 @@ INTERNAL = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xm
             b"<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>injected</Message></Error>")
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """schedule: a list of fault names or None, applied to request n as schedule[n % len];
     only requests for which `applies(method, target)` is true count and get faults."""
 
@@ -27,22 +29,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.counter = 0
         self.injected = {}
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self):
-        self.closed = True
-        self.listener.close()
-
-    def _accept(self):
-        while not self.closed:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def _next_fault(self, method, target):
         if not self.applies(method, target):

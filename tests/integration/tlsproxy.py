@@ -6,6 +6,8 @@ import ssl
 import subprocess
 import threading
 
+from loopback import LoopbackServer
+
 
 def make_certificate(folder):
     cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
@@ -15,27 +17,12 @@ def make_certificate(folder):
     return cert, key
 
 
-class TlsProxy:
+class TlsProxy(LoopbackServer):
     def __init__(self, cert, key, upstream_port):
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
         self.upstream_port = upstream_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self):
-        self.closed = True
-        self.listener.close()
-
-    def _accept(self):
-        while not self.closed:
-            try:
-                raw, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+        super().__init__()
 
     def _serve(self, raw):
         try:
