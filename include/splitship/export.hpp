@@ -9,6 +9,7 @@
 #include "splitship/log.hpp"
 #include "splitship/manifest.hpp"
 #include "splitship/s3.hpp"
+#include "splitship/store.hpp"
 #include "splitship/table.hpp"
 
 namespace splitship {
@@ -39,15 +40,25 @@ struct ExportConfig {
   S3Settings s3;          // used when dest is s3://
 };
 
+// What a resumed run took over from the interrupted one instead of writing it again.
+struct ResumeSummary {
+  bool resumed = false;
+  std::uint64_t files_kept = 0, bytes_kept = 0;         // finished part files, confirmed by HEAD
+  std::uint64_t uploads_continued = 0, bytes_reused = 0;  // parts of uploads in flight (ListParts)
+};
+
 struct ExportResult {
   Manifest manifest;
   std::string run_url;
   std::vector<std::string> warnings;
   StoreStats store;  // requests and retries (S3)
+  ResumeSummary resume;
 };
 
-// Runs one export. Throws Error on failure, after removing every object it wrote: nothing is
-// published unless everything succeeded.
+// Runs one export, or continues an interrupted one with the same run id (its journal in
+// RUN_ID/_journal/ says what is done). Throws Error on failure: nothing is published unless
+// everything succeeded. Finished part files are kept for a resume (with the journal); when
+// none finished, nothing is left behind.
 ExportResult run_export(const ExportConfig& config, Logger& log, ProgressListener* progress, CancelToken& cancel);
 
 // "20261124T031500Z-k3j9qa"
@@ -56,5 +67,14 @@ std::string make_run_id();
 void validate_run_id(const std::string& run_id);
 
 std::string tool_version();
+
+// The settings an export records in its journal (paths made absolute), and back. A resume
+// refuses to run with other settings: describe_config_change names the first difference.
+nlohmann::ordered_json export_config_to_json(const ExportConfig& config);
+void export_config_from_json(const nlohmann::ordered_json& j, ExportConfig& config);
+std::optional<std::string> describe_config_change(const nlohmann::ordered_json& then, const nlohmann::ordered_json& now);
+// For `splitship resume DEST/RUN_ID`: the interrupted run's settings, from its journal.
+// Throws Error(Usage) when there is nothing to resume.
+ExportConfig read_journaled_config(Store& store, const std::string& run_id, Logger& log);
 
 }  // namespace splitship

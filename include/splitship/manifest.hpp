@@ -43,6 +43,11 @@ struct Manifest {
   static Manifest from_json(const std::string& text, const std::string& where);
 };
 
+// One file's entry, as the manifest (and the export's journal) spell it. from_json throws
+// nlohmann::json exceptions on missing or mistyped fields.
+nlohmann::ordered_json file_entry_to_json(const FileEntry& file);
+FileEntry file_entry_from_json(const nlohmann::ordered_json& j);
+
 inline constexpr const char* kManifestName = "manifest.json";
 
 }  // namespace splitship

@@ -25,6 +25,36 @@ class ByteSink {
   virtual void consume(const char* data, std::size_t size) = 0;
 };
 
+// A multipart upload an earlier process left unfinished, to be continued rather than redone.
+struct UploadToResume {
+  std::string upload_id;
+  std::uint64_t part_size = 0;  // the parts were cut at this size; the continuation must be too
+};
+
+// Told how an upload advances, so a later process can continue it (the export's journal).
+// Called from upload threads; implementations synchronise themselves.
+class UploadObserver {
+ public:
+  virtual ~UploadObserver() = default;
+  virtual void upload_started(const std::string& upload_id, std::uint64_t part_size) = 0;
+  virtual void part_uploaded(int number, std::uint64_t size, const std::string& md5_hex) = 0;
+};
+
+struct WriteOptions {
+  // 0: unknown. Lets a store pick its part size up front (S3: ≤ 10,000 parts).
+  std::uint64_t expected_size = 0;
+  UploadObserver* observer = nullptr;
+  // Continue this upload: parts the store already holds with the MD5 of the bytes written now
+  // are not sent again; others are (re)sent. Ignored by stores without multipart uploads.
+  std::optional<UploadToResume> resume;
+};
+
+// Bytes a resumed writer did not send because the store already held them.
+struct ResumeStats {
+  std::uint64_t parts_reused = 0;
+  std::uint64_t bytes_reused = 0;
+};
+
 // A streaming write of one object. Bytes become visible under the key only at commit();
 // a writer destroyed without commit() leaves nothing behind.
 class ObjectWriter {
@@ -33,6 +63,7 @@ class ObjectWriter {
   virtual void write(const void* data, std::size_t size) = 0;
   virtual ObjectInfo commit() = 0;
   virtual void abort() noexcept = 0;
+  virtual ResumeStats resume_stats() const { return {}; }
 };
 
 // A multipart upload the store still holds: started, neither completed nor aborted.
@@ -57,8 +88,7 @@ class Store {
   virtual std::string url() const = 0;
   virtual std::string url_of(std::string_view key) const = 0;
 
-  // expected_size (0: unknown) lets a store pick its part size up front (S3: ≤ 10,000 parts).
-  virtual std::unique_ptr<ObjectWriter> open_writer(const std::string& key, std::uint64_t expected_size = 0) = 0;
+  virtual std::unique_ptr<ObjectWriter> open_writer(const std::string& key, const WriteOptions& options = {}) = 0;
   virtual std::optional<ObjectInfo> head(const std::string& key) = 0;
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   virtual void remove(const std::string& key) = 0;
@@ -93,7 +123,7 @@ class LocalStore final : public Store {
   explicit LocalStore(std::string root);
   std::string url() const override;
   std::string url_of(std::string_view key) const override;
-  std::unique_ptr<ObjectWriter> open_writer(const std::string& key, std::uint64_t expected_size = 0) override;
+  std::unique_ptr<ObjectWriter> open_writer(const std::string& key, const WriteOptions& options = {}) override;
   std::optional<ObjectInfo> head(const std::string& key) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
@@ -101,6 +131,10 @@ class LocalStore final : public Store {
   bool read(const std::string& key, ByteSink& sink) override;
   bool put_if_absent(const std::string& key, std::string_view data) override;
   void put_replace(const std::string& key, std::string_view data) override;
+  // A write in progress is a hidden temp file beside its target; one left by a killed process
+  // is listed here (upload_id: the temp file's key) so gc and resume can remove it.
+  std::vector<PendingUpload> pending_uploads(const std::string& prefix) override;
+  void abort_upload(const PendingUpload& upload) override;
   void check_writable(const std::string& prefix) override;
   const std::string& root() const { return root_; }
 

@@ -9,6 +9,7 @@
 #include "splitship/copy.hpp"
 #include "splitship/error.hpp"
 #include "splitship/export.hpp"
+#include "splitship/gc.hpp"
 #include "splitship/s3.hpp"
 #include "splitship/size.hpp"
 #include "splitship/store.hpp"
@@ -127,7 +128,8 @@ std::string pad(std::string s, std::size_t width) {
   return s;
 }
 
-void print_summary(const Manifest& m, const std::string& run_url, bool json_lines, const StoreStats* store = nullptr) {
+void print_summary(const Manifest& m, const std::string& run_url, bool json_lines, const StoreStats* store = nullptr,
+                   const ResumeSummary* resume = nullptr) {
   if (json_lines) {
     nlohmann::ordered_json j;
     j["run"] = run_url;
@@ -135,6 +137,9 @@ void print_summary(const Manifest& m, const std::string& run_url, bool json_line
       j["splits"][s.name] = {{"num_documents", s.stats.num_documents}, {"parts", s.files.size()},
                              {"bytes", s.num_bytes()}, {"checksum", s.checksum}};
     if (store && store->requests) j["store"] = {{"requests", store->requests}, {"retries", store->retries}};
+    if (resume && resume->resumed)
+      j["resumed"] = {{"files_kept", resume->files_kept}, {"bytes_kept", resume->bytes_kept},
+                      {"uploads_continued", resume->uploads_continued}, {"bytes_reused", resume->bytes_reused}};
     std::cout << j.dump() << "\n";
     return;
   }
@@ -145,19 +150,53 @@ void print_summary(const Manifest& m, const std::string& run_url, bool json_line
               << pad(format_size(s.num_bytes()), 12) << s.checksum << "\n";
   if (store && store->requests)
     std::cout << store->requests << " requests to the store, " << store->retries << " retried\n";
+  if (resume && resume->resumed)
+    std::cout << "resumed: " << resume->files_kept << " part file(s) kept (" << format_size(resume->bytes_kept) << "), "
+              << resume->uploads_continued << " upload(s) continued (" << format_size(resume->bytes_reused)
+              << " not sent again)\n";
 }
 
-int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, CancelToken& cancel) {
-  finish_export_config(o, cmd);
+int export_and_report(const ExportConfig& config, const CommonOptions& common, CancelToken& cancel) {
   Logger log = make_logger(common);
   const bool show_progress = common.progress == "always" ||
                              (common.progress == "auto" && ::isatty(STDERR_FILENO) && !common.quiet &&
                               common.log_format == "text");
   TerminalProgress progress(stderr);
   log.set_clear_line_hook(show_progress);
-  ExportResult result = run_export(o.config, log, show_progress ? &progress : nullptr, cancel);
-  print_summary(result.manifest, result.run_url, common.log_format == "json", &result.store);
+  ExportResult result = run_export(config, log, show_progress ? &progress : nullptr, cancel);
+  print_summary(result.manifest, result.run_url, common.log_format == "json", &result.store, &result.resume);
   return 0;
+}
+
+int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, CancelToken& cancel) {
+  finish_export_config(o, cmd);
+  return export_and_report(o.config, common, cancel);
+}
+
+struct ResumeOptions {
+  std::string run_url;
+  StoreOptions store;
+  std::string memory_limit;
+  int threads = 0;
+  std::string work_dir;
+};
+
+// Continues an interrupted run with the settings its journal recorded; only where and how to
+// run (store options, memory, threads) come from the command line.
+int do_resume(ResumeOptions& o, const CommonOptions& common, CancelToken& cancel) {
+  const auto [dest, run_id] = split_run_url(o.run_url);
+  validate_run_id(run_id);
+  Logger log = make_logger(common);
+  const S3Settings s3 = resolve_store_settings(o.store, dest);
+  auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
+  ExportConfig config = read_journaled_config(*store, run_id, log);
+  config.dest = dest;
+  config.s3 = s3;
+  config.work_dir = o.work_dir;
+  config.duckdb.threads = o.threads;
+  config.duckdb.memory_limit = o.memory_limit.empty() ? default_memory_limit()
+                                                      : std::to_string(parse_size(o.memory_limit, "--memory-limit") >> 20) + "MiB";
+  return export_and_report(config, common, cancel);
 }
 
 // A published run named "DEST/RUN_ID", with the store that holds it.
@@ -224,32 +263,31 @@ int do_verify(const std::string& run_url, bool deep, StoreOptions& store_options
   return r.ok() ? 0 : 1;
 }
 
-// Seconds since an ISO 8601 UTC time such as "2026-11-24T03:34:11.381Z"; -1 if unreadable.
-double age_seconds(const std::string& iso) {
-  std::tm tm{};
-  if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
-  return std::difftime(std::time(nullptr), timegm(&tm));
-}
-
 int do_gc(const std::string& dest, bool yes, double older_than_h, StoreOptions& store_options,
           const CommonOptions& common, CancelToken& cancel) {
   const S3Settings s3 = resolve_store_settings(store_options, dest);
   Logger log = make_logger(common);
   auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
-  std::size_t stale = 0, aborted = 0;
-  for (const auto& u : store->pending_uploads("")) {
-    const double age = age_seconds(u.initiated);
-    // Younger uploads may belong to an export running right now.
-    if (age >= 0 && age < older_than_h * 3600) continue;
-    ++stale;
-    std::cout << (yes ? "abort: " : "stale: ") << store->url_of(u.key) << " (upload started " << u.initiated << ")\n";
-    if (yes) {
-      store->abort_upload(u);
-      ++aborted;
+  const auto items = collect_garbage(*store, GcOptions{yes, older_than_h * 3600}, log);
+  for (const auto& item : items) {
+    const char* what = item.kind == GcItem::Kind::Upload            ? "multipart upload"
+                       : item.kind == GcItem::Kind::PublishedJournal ? "journal"
+                                                                     : "abandoned run";
+    if (common.log_format == "json") {
+      std::cout << nlohmann::ordered_json{{"action", yes ? "removed" : "found"}, {"kind", what}, {"url", item.url},
+                                          {"detail", item.detail}}.dump()
+                << "\n";
+    } else {
+      std::cout << (yes ? "removed " : "found ") << what << ": " << item.url << " (" << item.detail << ")\n";
     }
   }
-  if (!yes && stale) std::cout << stale << " stale multipart upload(s); run again with --yes to abort them\n";
-  if (!stale) std::cout << "no multipart upload older than " << older_than_h << " h under " << store->url() << "\n";
+  if (common.log_format != "json") {
+    if (items.empty())
+      std::cout << "nothing to remove under " << store->url() << " (uploads and unpublished runs younger than "
+                << older_than_h << " h are left alone)\n";
+    else if (!yes)
+      std::cout << items.size() << " item(s); run again with --yes to remove them\n";
+  }
   return 0;
 }
 
@@ -309,14 +347,26 @@ int run(int argc, char** argv, CancelToken& cancel) {
   add_common(*ver, common);
   add_store_options(*ver, verify_store);
 
+  ResumeOptions resume;
+  CLI::App* res = app.add_subcommand("resume", "continue an interrupted export with the settings it started with");
+  res->add_option("run", resume.run_url, "DEST/RUN_ID")->required();
+  res->add_option("--memory-limit", resume.memory_limit, "DuckDB memory limit (default: a quarter of RAM)");
+  res->add_option("--threads", resume.threads, "DuckDB threads (default: all cores)");
+  res->add_option("--work-dir", resume.work_dir, "scratch folder for staging (default $TMPDIR or /tmp)");
+  res->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+  add_common(*res, common);
+  add_store_options(*res, resume.store);
+
   std::string gc_dest;
   bool gc_yes = false;
   double gc_older_than_h = 24;
   StoreOptions gc_store;
-  CLI::App* gc = app.add_subcommand("gc", "list, and with --yes abort, stale multipart uploads under DEST");
-  gc->add_option("dest", gc_dest, "s3://BUCKET/PREFIX")->required();
-  gc->add_flag("--yes", gc_yes, "abort them (default: only list)");
-  gc->add_option("--older-than", gc_older_than_h, "hours since the upload started (default 24; 0: all)");
+  CLI::App* gc = app.add_subcommand(
+      "gc", "list, and with --yes remove, stale multipart uploads, journals of published runs and abandoned runs");
+  gc->add_option("dest", gc_dest, "folder or s3://BUCKET/PREFIX holding runs")->required();
+  gc->add_flag("--yes", gc_yes, "remove them (default: only list)");
+  gc->add_option("--older-than", gc_older_than_h,
+                 "hours an upload or unpublished run must be idle (default 24; 0: all not held by a running export)");
   add_common(*gc, common);
   add_store_options(*gc, gc_store);
 
@@ -335,6 +385,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
 
   try {
     if (exp->parsed()) return do_export(ex, *exp, common, cancel);
+    if (res->parsed()) return do_resume(resume, common, cancel);
     if (insp->parsed()) return do_inspect(run_url, inspect_store, common, cancel);
     if (cp->parsed()) return do_copy(copy, copy_store, common, cancel);
     if (gc->parsed()) return do_gc(gc_dest, gc_yes, gc_older_than_h, gc_store, common, cancel);

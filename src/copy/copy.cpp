@@ -26,7 +26,7 @@ CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& 
   UniqueFd fd(::open(item.path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) fail(ErrorKind::Input, "cannot read " + item.path + ": " + errno_text(errno));
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  auto writer = store.open_writer(item.key, item.size);
+  auto writer = store.open_writer(item.key, WriteOptions{item.size, nullptr, std::nullopt});
   MultiHasher hasher;
   std::vector<char> buf(kReadChunk);
   for (;;) {

@@ -9,10 +9,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "export/journal.hpp"
 #include "export/part_sink.hpp"
 #include "splitship/error.hpp"
 #include "splitship/export.hpp"
@@ -85,6 +88,13 @@ class Monitor {
     std::lock_guard lock(mutex_);
     splits_ = splits;
   }
+  // Called every `every` seconds from the monitor thread (the journal's lease heartbeat).
+  void every(double seconds, std::function<void()> task) {
+    std::lock_guard lock(mutex_);
+    periodic_ = std::move(task);
+    period_ = std::chrono::duration<double>(seconds);
+    last_periodic_ = std::chrono::steady_clock::now();
+  }
 
  private:
   void loop() {
@@ -94,6 +104,13 @@ class Monitor {
       if (stop_) break;
       if (cancel_.cancelled()) db_.interrupt();
       if (listener_) listener_->update(snapshot());
+      if (periodic_ && std::chrono::steady_clock::now() - last_periodic_ >= period_) {
+        last_periodic_ = std::chrono::steady_clock::now();
+        auto task = periodic_;
+        lock.unlock();  // the task may wait on the network; progress must not
+        task();
+        lock.lock();
+      }
     }
   }
   ProgressSnapshot snapshot() {
@@ -116,6 +133,9 @@ class Monitor {
   bool stop_ = false;
   std::string phase_ = "reading";
   std::vector<std::unique_ptr<SplitCounters>>* splits_ = nullptr;
+  std::function<void()> periodic_;
+  std::chrono::duration<double> period_{0};
+  std::chrono::steady_clock::time_point last_periodic_;
   std::thread thread_;
 };
 
@@ -193,17 +213,206 @@ class Exporter {
     // HEAD of the manifest could only say "403".
     store_->check_writable(run_id_);
     refuse_published_run();
+    resolve_sources();
+    journal_.emplace(*store_, run_id_, log_);
+    open_journal();
 
     try {
       return export_all();
     } catch (...) {
-      remove_written_objects();
+      clean_up_after_failure();
       throw;
     }
   }
 
  private:
   std::string manifest_key() const { return run_id_ + "/" + kManifestName; }
+  std::string run_url() const { return store_->url() + "/" + run_id_; }
+
+  // ---- the journal: what a resume needs --------------------------------------------------
+  json run_record() const {
+    return {{"format", "splitship-journal"},
+            {"version", 1},
+            {"run_id", run_id_},
+            {"created_at", utc_now_iso8601()},
+            {"tool_version", tool_version()},
+            {"config", export_config_to_json(cfg_)},
+            {"source", source_fingerprint()},
+            {"lease", lease_to_json(current_lease(attempt_id_))}};
+  }
+
+  // Creates the journal of a new run, or takes over the one an interrupted run left.
+  void open_journal() {
+    std::optional<json> existing = journal_->read_run();
+    if (existing && cfg_.overwrite) {
+      refuse_live_run(*existing);
+      discard_unpublished_run();
+      existing.reset();
+    }
+    if (!existing) {
+      if (journal_->create_run(run_record())) {
+        journal_owned_ = true;
+        return;
+      }
+      existing = journal_->read_run();  // another export created it first
+      if (!existing) fail(ErrorKind::Destination, "the journal of run " + run_id_ + " appeared and vanished", "run again");
+    }
+    refuse_live_run(*existing);
+    refuse_other_settings(*existing);
+    refuse_changed_source(*existing);
+    json run = run_record();
+    run["created_at"] = existing->value("created_at", run["created_at"].get<std::string>());
+    journal_->write_run(run);
+    journal_owned_ = true;
+    resume_.resumed = true;
+    load_resumable_work();
+  }
+
+  void refuse_live_run(const json& run) const {
+    const Lease lease = lease_from_json(run);
+    if (lease_expired(lease)) return;
+    fail(ErrorKind::Destination,
+         "run " + run_id_ + " is being exported by another process (pid " + std::to_string(lease.pid) + " on " +
+             lease.host + ", last heard from " + std::to_string(static_cast<long>(lease_age_seconds(lease))) + " s ago)",
+         "wait for it to finish, or choose another --run-id; a run whose process died elsewhere can be resumed " +
+             std::to_string(static_cast<int>(kLeaseExpirySeconds)) + " s after its last heartbeat");
+  }
+
+  void refuse_other_settings(const json& run) const {
+    const auto change = describe_config_change(run.at("config"), export_config_to_json(cfg_));
+    if (!change) return;
+    fail(ErrorKind::Usage, "run " + run_id_ + " was started with other settings: " + *change,
+         "continue it with `splitship resume " + run_url() + "` (it reuses them), or start over with --overwrite");
+  }
+
+  void refuse_changed_source(const json& run) const {
+    const json then = run.value("source", json::object());
+    const json now = source_fingerprint();
+    if (then == now) return;
+    fail(ErrorKind::Input, "the input changed since run " + run_id_ + " was interrupted: " + describe_source_change(then, now),
+         "restore the input, or start over with --overwrite");
+  }
+
+  static std::string describe_source_change(const json& then, const json& now) {
+    std::map<std::string, json> before, after;
+    for (const auto& f : then.value("files", json::array())) before[f.value("path", "")] = f;
+    for (const auto& f : now.value("files", json::array())) after[f.value("path", "")] = f;
+    for (const auto& [path, f] : after) {
+      auto it = before.find(path);
+      if (it == before.end()) return path + " is new";
+      if (it->second != f) return path + " was modified (size or modification time)";
+    }
+    for (const auto& [path, f] : before)
+      if (!after.count(path)) return path + " is gone";
+    return "the file list differs";
+  }
+
+  // Size and modification time of every input file, absolute paths: what a resume compares.
+  json source_fingerprint() const {
+    json files = json::array();
+    auto add = [&](const InputSet& set) {
+      for (const auto& f : set.files)
+        files.push_back({{"path", std::filesystem::absolute(f.path).lexically_normal().string()},
+                         {"size", f.size}, {"mtime_ns", f.mtime_ns}});
+    };
+    add(inputs_);
+    for (const auto& [name, set] : per_input_sets_) add(set);
+    return {{"files", files}};
+  }
+
+  // With --overwrite an unpublished run's leftovers go: its uploads and its journal. (Its part
+  // files go with the published run's, in unpublish_previous_run, once the new input staged.)
+  void discard_unpublished_run() {
+    log_.info("--overwrite: discarding the journal of an unfinished run", {{"run_id", run_id_}});
+    abort_pending_uploads({});
+    journal_->remove_all();
+  }
+
+  void abort_pending_uploads(const std::set<std::string>& keep_upload_ids) {
+    for (const auto& u : store_->pending_uploads(run_id_ + "/"))
+      if (!keep_upload_ids.count(u.upload_id)) store_->abort_upload(u);
+  }
+
+  // Reads what the interrupted run finished or left in flight, keeps what the store confirms
+  // and removes the rest, so the run folder holds only what the journal lists.
+  void load_resumable_work() {
+    for (auto& d : journal_->read_done()) {
+      const auto head = store_->head(run_id_ + "/" + d.file.path);
+      const bool intact = head && head->size == d.file.size && (head->etag.empty() || d.file.etag.empty() || head->etag == d.file.etag);
+      if (!intact) {
+        warn("journaled part " + d.file.path + " is " + (head ? "not what was written" : "missing") + "; it is written again");
+        journal_->forget_done(d);
+        continue;
+      }
+      done_[{d.slot.split, d.slot.index}] = std::move(d);
+    }
+    std::set<std::string> live_uploads;
+    for (auto& u : journal_->read_uploads()) {
+      if (done_.count({u.slot.split, u.slot.index}) || u.upload.upload_id.empty()) {
+        journal_->forget_upload(u.slot);
+        continue;
+      }
+      live_uploads.insert(u.upload.upload_id);
+      uploads_[{u.slot.split, u.slot.index}] = std::move(u);
+    }
+    std::set<std::string> kept;
+    for (const auto& [slot, d] : done_) kept.insert(run_id_ + "/" + d.file.path);
+    for (const auto& obj : store_->list(run_id_ + "/"))
+      if (!kept.count(obj.key) && !is_journal_key(obj.key)) store_->remove(obj.key);
+    abort_pending_uploads(live_uploads);
+    log_.info("resuming", {{"run_id", run_id_}, {"part_files_done", std::to_string(done_.size())},
+                           {"uploads_to_continue", std::to_string(uploads_.size())}});
+  }
+
+  bool is_journal_key(const std::string& key) const { return key.rfind(Journal::prefix_of(run_id_), 0) == 0; }
+
+  // The stats of a resumed run must equal the interrupted run's: same rows, same splits.
+  void check_or_record_stats(const std::vector<SplitEntry>& entries) {
+    std::map<std::string, json> now;
+    for (const auto& e : entries) now[e.name] = {{"num_documents", e.stats.num_documents}, {"checksum", e.checksum}};
+    if (resume_.resumed) {
+      if (const auto then = journal_->read_stats()) {
+        if (*then == now) return;
+        fail(ErrorKind::Input, "the input's content changed since run " + run_id_ + " was interrupted: " + describe_stats_change(*then, now),
+             "restore the input, or start over with --overwrite");
+      }
+    }
+    journal_->write_stats(now);
+  }
+
+  static std::string describe_stats_change(const std::map<std::string, json>& then, const std::map<std::string, json>& now) {
+    for (const auto& [name, j] : now) {
+      auto it = then.find(name);
+      if (it == then.end()) return "split '" + name + "' is new";
+      if (it->second != j)
+        return "split '" + name + "' had " + it->second.value("num_documents", json(0)).dump() + " documents (" +
+               it->second.value("checksum", "") + "), now " + j["num_documents"].dump() + " (" + j["checksum"].get<std::string>() + ")";
+    }
+    return "a split is gone";
+  }
+
+  // On failure: nothing is published. Finished part files stay for a resume; if there are
+  // none, the run leaves nothing behind at all.
+  void clean_up_after_failure() noexcept {
+    try {
+      if (lost_publish_race_ || !journal_owned_) {
+        remove_written_objects();
+        return;
+      }
+      if (files_done_ == 0 && done_.empty() && uploads_.empty()) {
+        remove_written_objects();
+        abort_pending_uploads({});
+        journal_->remove_all();
+        return;
+      }
+      journal_->release();
+      log_.warn("nothing was published; " + std::to_string(std::max<std::uint64_t>(files_done_, done_.size())) +
+                " finished part file(s) are kept: continue with `splitship resume " + run_url() +
+                "`, or remove them with `splitship gc " + store_->url() + " --yes --older-than 0`");
+    } catch (const std::exception& e) {
+      log_.warn(std::string("could not clean up after the failure: ") + e.what());
+    }
+  }
 
   void validate_config() const {
     if (cfg_.target_file_size < 1024)
@@ -247,6 +456,7 @@ class Exporter {
     if (settings.temp_directory.empty()) settings.temp_directory = work.path() + "/spill";
     DuckDb db(work.path() + "/stage.duckdb", settings);
     Monitor monitor(db, progress_, cancel_);
+    monitor.every(kHeartbeatSeconds, [this] { beat(); });
 
     log_.info("reading input", {{"run_id", run_id_}});
     std::vector<StagedSplit> staged = stage(db);
@@ -261,19 +471,37 @@ class Exporter {
       c->rows_total = entries.back().stats.num_documents;
       counters_.push_back(std::move(c));
     }
+    for (auto& e : entries) e.checksum = stats_checksum(e.stats);
+    check_or_record_stats(entries);
     monitor.track(&counters_);
     unpublish_previous_run();
 
     monitor.set_phase("writing");
-    for (std::size_t i = 0; i < staged.size(); ++i) {
-      write_parts(db, staged[i], entries[i], *counters_[i]);
-      entries[i].checksum = stats_checksum(entries[i].stats);
-    }
+    for (std::size_t i = 0; i < staged.size(); ++i) write_parts(db, staged[i], entries[i], *counters_[i]);
 
     monitor.set_phase("publishing");
     Manifest manifest = build_manifest(std::move(entries));
     publish(manifest);
-    return ExportResult{std::move(manifest), store_->url() + "/" + run_id_, warnings_, store_->stats()};
+    remove_journal();
+    return ExportResult{std::move(manifest), run_url(), warnings_, store_->stats(), resume_};
+  }
+
+  // Keeps the lease fresh while this export runs, so no other process takes the run over.
+  void beat() noexcept {
+    try {
+      journal_->heartbeat();
+    } catch (const std::exception& e) {
+      log_.debug("could not refresh the journal's lease", {{"error", e.what()}});
+    }
+  }
+
+  void remove_journal() noexcept {
+    try {
+      journal_->remove_all();
+    } catch (const std::exception& e) {
+      log_.warn("published, but the journal could not be removed; `splitship gc` removes it",
+                {{"journal", journal_->url()}, {"error", e.what()}});
+    }
   }
 
   void throw_if_cancelled() const {
@@ -323,8 +551,17 @@ class Exporter {
     return len;
   }
 
+  // Finds the input files (globs, folders) before anything is written: their sizes and times
+  // are the fingerprint a resume compares.
+  void resolve_sources() {
+    if (cfg_.mode != SplitMode::PerInput) {
+      inputs_ = resolve_inputs(cfg_.inputs, cfg_.format);
+      return;
+    }
+    for (const auto& [name, path] : cfg_.split_inputs) per_input_sets_.emplace_back(name, resolve_inputs({path}, cfg_.format));
+  }
+
   std::vector<StagedSplit> stage_single_input(DuckDb& db) {
-    inputs_ = resolve_inputs(cfg_.inputs, cfg_.format);
     const InputShape shape = open_source(db, "__src", inputs_);
     const LengthSource len = checked_length_source(db, shape, "__src");
     std::vector<StagedSplit> out;
@@ -368,14 +605,12 @@ class Exporter {
 
   std::vector<StagedSplit> stage_per_input(DuckDb& db) {
     std::vector<StagedSplit> out;
-    for (const auto& [name, path] : cfg_.split_inputs) {
-      InputSet inputs = resolve_inputs({path}, cfg_.format);
+    for (const auto& [name, inputs] : per_input_sets_) {
       const std::string view = "__src_" + std::to_string(out.size());
       const InputShape shape = open_source(db, view, inputs);
       const LengthSource len = checked_length_source(db, shape, view);
       const std::string table = "__split_" + std::to_string(out.size());
       execute_reading(db, "CREATE TABLE " + table + " AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM " + view, inputs);
-      per_input_sets_.emplace_back(name, std::move(inputs));
       out.push_back({name, table});
     }
     return out;
@@ -421,12 +656,16 @@ class Exporter {
     return entry;
   }
 
-  // With --overwrite the old manifest goes first, so no reader ever pairs it with new parts.
+  // With --overwrite the old manifest goes first, so no reader ever pairs it with new parts;
+  // then every old object but this run's journal.
   void unpublish_previous_run() {
-    if (!cfg_.overwrite || !store_->head(manifest_key())) return;
-    log_.info("--overwrite: removing the published run first", {{"run_id", run_id_}});
-    store_->remove(manifest_key());
-    for (const auto& obj : store_->list(run_id_ + "/")) store_->remove(obj.key);
+    if (!cfg_.overwrite) return;
+    if (store_->head(manifest_key())) {
+      log_.info("--overwrite: removing the published run first", {{"run_id", run_id_}});
+      store_->remove(manifest_key());
+    }
+    for (const auto& obj : store_->list(run_id_ + "/"))
+      if (!is_journal_key(obj.key)) store_->remove(obj.key);
   }
 
   double initial_bytes_per_row(std::uint64_t total_rows) const {
@@ -458,19 +697,80 @@ class Exporter {
     std::size_t part = 0;
     do {
       throw_if_cancelled();
-      const std::uint64_t remaining = rows - begin;
-      std::uint64_t count = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
-      if (static_cast<double>(remaining) <= 1.25 * static_cast<double>(count)) count = remaining;  // no tiny last part
-      char name[64];
-      std::snprintf(name, sizeof name, "part-%05zu-%s.parquet", part, attempt_id_.c_str());
-      FileEntry file = write_part(db, split, begin, begin + count, entry.name + "/" + name, counters);
+      PartSlot slot{split.name, part, begin, 0};
+      FileEntry file;
+      if (const JournalDone* done = finished_part(slot, rows)) {
+        slot.end = done->slot.end;
+        file = done->file;
+        resume_.files_kept += 1;
+        resume_.bytes_kept += file.size;
+        counters.bytes_done += file.size;
+      } else {
+        const JournalUpload* upload = upload_in_flight(slot, rows);
+        if (upload) {
+          slot.end = upload->slot.end;
+        } else {
+          std::uint64_t count = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
+          if (static_cast<double>(rows - begin) <= 1.25 * static_cast<double>(count)) count = rows - begin;  // no tiny last part
+          slot.end = begin + count;
+        }
+        file = write_journaled_part(db, split, slot, upload ? upload->path : new_part_path(split.name, part), upload, counters);
+      }
+      const std::uint64_t count = slot.end - slot.begin;
       if (count > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(count));
       entry.files.push_back(std::move(file));
+      ++files_done_;
       counters.rows_done += count;
       counters.parts_done += 1;
-      begin += count;
+      begin = slot.end;
       ++part;
     } while (begin < rows);
+  }
+
+  std::string new_part_path(const std::string& split, std::size_t part) const {
+    char name[64];
+    std::snprintf(name, sizeof name, "part-%05zu-%s.parquet", part, attempt_id_.c_str());
+    return split + "/" + name;
+  }
+
+  // A part file the interrupted run finished, if it starts where this one must.
+  const JournalDone* finished_part(const PartSlot& slot, std::uint64_t rows) const {
+    auto it = done_.find({slot.split, slot.index});
+    if (it == done_.end() || it->second.slot.begin != slot.begin || it->second.slot.end > rows ||
+        (it->second.slot.end <= slot.begin && rows > 0))
+      return nullptr;
+    return &it->second;
+  }
+
+  const JournalUpload* upload_in_flight(const PartSlot& slot, std::uint64_t rows) const {
+    auto it = uploads_.find({slot.split, slot.index});
+    if (it == uploads_.end() || it->second.slot.begin != slot.begin || it->second.slot.end > rows ||
+        (it->second.slot.end <= slot.begin && rows > 0))
+      return nullptr;
+    return &it->second;
+  }
+
+  // Writes one part file with its progress journaled; an upload in flight is continued, or,
+  // when its parts no longer fit the bytes written now, sent again from the start.
+  FileEntry write_journaled_part(DuckDb& db, const StagedSplit& split, const PartSlot& slot, const std::string& path,
+                                 const JournalUpload* upload, SplitCounters& counters) {
+    std::optional<UploadToResume> resume;
+    if (upload) resume = upload->upload;
+    FileEntry file;
+    try {
+      file = write_part(db, split, slot, path, resume, counters);
+    } catch (const Error& e) {
+      if (!resume || e.kind() != ErrorKind::Integrity) throw;
+      warn("could not continue the upload of " + path + " (" + e.what() + "); sending it again");
+      file = write_part(db, split, slot, path, std::nullopt, counters);
+    }
+    try {
+      journal_->record_done(JournalDone{slot, file});
+    } catch (const std::exception& e) {
+      if (cancel_.cancelled()) throw;
+      log_.warn("could not journal a finished part; a resume would write it again", {{"part", path}, {"error", e.what()}});
+    }
+    return file;
   }
 
   std::uint64_t total_documents() const {
@@ -479,30 +779,48 @@ class Exporter {
     return total;
   }
 
-  FileEntry write_part(DuckDb& db, const StagedSplit& split, std::uint64_t begin, std::uint64_t end,
-                       const std::string& relative_path, SplitCounters& counters) {
+  FileEntry write_part(DuckDb& db, const StagedSplit& split, const PartSlot& slot, const std::string& relative_path,
+                       const std::optional<UploadToResume>& resume, SplitCounters& counters) {
     const std::string key = run_id_ + "/" + relative_path;
     // Recorded before the write: an interrupted PutObject may still have landed, and removing
     // a key that does not exist is harmless.
     written_keys_.push_back(key);
-    auto writer = store_->open_writer(key);
+    const auto observer = journal_->observe_upload(slot, relative_path);
+    auto writer = store_->open_writer(key, WriteOptions{0, observer.get(), resume});
+    const std::uint64_t bytes_before = counters.bytes_done.load();
     FifoPartSink sink(fifo_path(), *writer, counters.bytes_done);
     const std::string sql = "COPY (SELECT * EXCLUDE (" + std::string(kLenCol) + ") FROM " + split.table +
-                            " WHERE rowid >= " + std::to_string(begin) + " AND rowid < " + std::to_string(end) +
+                            " WHERE rowid >= " + std::to_string(slot.begin) + " AND rowid < " + std::to_string(slot.end) +
                             ") TO " + sql_string(fifo_path()) + " (FORMAT parquet, COMPRESSION " + compression_sql() +
                             ", ROW_GROUP_SIZE " + std::to_string(cfg_.row_group_size) + ", USE_TMP_FILE false)";
     try {
       db.execute(sql);
     } catch (...) {
-      if (sink.failed()) (void)sink.finish();  // the store's error explains DuckDB's broken pipe
+      if (sink.failed()) {
+        counters.bytes_done = bytes_before;
+        (void)sink.finish();  // the store's error explains DuckDB's broken pipe
+      }
       sink.abandon();
       writer->abort();
       throw;
     }
-    const ObjectDigests d = sink.finish();
-    const ObjectInfo info = writer->commit();
-    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(end - begin)}});
-    return FileEntry{relative_path, d.size, end - begin, to_hex(d.md5), to_hex(d.sha256),
+    ObjectDigests d;
+    ObjectInfo info;
+    try {
+      d = sink.finish();
+      info = writer->commit();
+    } catch (...) {
+      counters.bytes_done = bytes_before;
+      throw;
+    }
+    const ResumeStats reused = writer->resume_stats();
+    if (resume && reused.parts_reused) {
+      resume_.uploads_continued += 1;
+      resume_.bytes_reused += reused.bytes_reused;
+    }
+    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(slot.end - slot.begin)},
+                              {"bytes_reused", std::to_string(reused.bytes_reused)}});
+    return FileEntry{relative_path, d.size, slot.end - slot.begin, to_hex(d.md5), to_hex(d.sha256),
                      crc64_to_base64(d.crc64nvme), info.etag};
   }
 
@@ -572,6 +890,7 @@ class Exporter {
     } else if (!store_->put_if_absent(manifest_key(), text)) {
       // Our parts have names of their own (the attempt id): removing them cannot touch the
       // winner's.
+      lost_publish_race_ = true;
       fail(ErrorKind::Destination, "run " + run_id_ + " was published by another export while this one ran",
            "choose another --run-id");
     }
@@ -584,8 +903,19 @@ class Exporter {
     log_.info("published", fields);
   }
 
+  // Removes what this process wrote, except anything a published manifest lists (a run that
+  // won the publish race may have taken over our finished parts).
   void remove_written_objects() noexcept {
+    std::set<std::string> published;
+    try {
+      if (lost_publish_race_)
+        if (auto text = store_->get_small(manifest_key()))
+        for (const auto& split : Manifest::from_json(*text, store_->url_of(manifest_key())).splits)
+          for (const auto& f : split.files) published.insert(run_id_ + "/" + f.path);
+    } catch (const std::exception&) {
+    }
     for (const auto& key : written_keys_) {
+      if (published.count(key)) continue;
       try {
         store_->remove(key);
       } catch (const std::exception& e) {
@@ -617,6 +947,13 @@ class Exporter {
   std::vector<std::unique_ptr<SplitCounters>> counters_;
   std::vector<std::string> written_keys_;
   std::vector<std::string> warnings_;
+  std::optional<Journal> journal_;
+  bool journal_owned_ = false;  // created or taken over: ours to release or remove
+  bool lost_publish_race_ = false;
+  std::uint64_t files_done_ = 0;  // part files finished or kept, this process
+  std::map<std::pair<std::string, std::size_t>, JournalDone> done_;
+  std::map<std::pair<std::string, std::size_t>, JournalUpload> uploads_;
+  ResumeSummary resume_;
   std::string fifo_dir_;
 };
 

@@ -28,12 +28,7 @@ json stats_to_json(const SplitEntry& split) {
   j["null_counts"] = nulls;
   j["checksum"] = split.checksum;
   json files = json::array();
-  for (const auto& f : split.files) {
-    json fj = {{"path", f.path}, {"size", f.size}, {"num_rows", f.num_rows},
-               {"md5", f.md5},   {"sha256", f.sha256}, {"crc64nvme", f.crc64nvme}};
-    if (!f.etag.empty()) fj["etag"] = f.etag;
-    files.push_back(fj);
-  }
+  for (const auto& f : split.files) files.push_back(file_entry_to_json(f));
   j["files"] = files;
   return j;
 }
@@ -58,21 +53,30 @@ SplitEntry split_from_json(const std::string& name, const json& j) {
   if (j.contains("null_counts"))
     for (const auto& [col, n] : j.at("null_counts").items()) s.null_counts.emplace_back(col, n.get<std::uint64_t>());
   e.checksum = j.at("checksum");
-  for (const auto& f : j.at("files")) {
-    FileEntry fe;
-    fe.path = f.at("path");
-    fe.size = f.at("size");
-    fe.num_rows = f.at("num_rows");
-    fe.md5 = f.at("md5");
-    fe.sha256 = f.at("sha256");
-    fe.crc64nvme = f.at("crc64nvme");
-    fe.etag = f.value("etag", "");
-    e.files.push_back(std::move(fe));
-  }
+  for (const auto& f : j.at("files")) e.files.push_back(file_entry_from_json(f));
   return e;
 }
 
 }  // namespace
+
+nlohmann::ordered_json file_entry_to_json(const FileEntry& f) {
+  json fj = {{"path", f.path}, {"size", f.size}, {"num_rows", f.num_rows},
+             {"md5", f.md5},   {"sha256", f.sha256}, {"crc64nvme", f.crc64nvme}};
+  if (!f.etag.empty()) fj["etag"] = f.etag;
+  return fj;
+}
+
+FileEntry file_entry_from_json(const nlohmann::ordered_json& f) {
+  FileEntry fe;
+  fe.path = f.at("path");
+  fe.size = f.at("size");
+  fe.num_rows = f.at("num_rows");
+  fe.md5 = f.at("md5");
+  fe.sha256 = f.at("sha256");
+  fe.crc64nvme = f.at("crc64nvme");
+  fe.etag = f.value("etag", "");
+  return fe;
+}
 
 std::uint64_t SplitEntry::num_bytes() const {
   std::uint64_t total = 0;

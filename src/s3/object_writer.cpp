@@ -8,14 +8,40 @@
 namespace splitship {
 
 S3ObjectWriter::S3ObjectWriter(S3Client& client, TaskPool& pool, BufferPool& buffers, std::string key,
-                               std::string store_key, std::uint64_t part_size, CancelToken* cancel)
+                               std::string store_key, std::uint64_t part_size, const WriteOptions& options,
+                               Logger* log, CancelToken* cancel)
     : client_(client),
       pool_(pool),
       buffers_(buffers),
       key_(std::move(key)),
       store_key_(std::move(store_key)),
       part_size_(part_size),
-      cancel_(cancel) {}
+      observer_(options.observer),
+      log_(log),
+      cancel_(cancel) {
+  if (options.resume) adopt_upload(*options.resume);
+}
+
+void S3ObjectWriter::adopt_upload(const UploadToResume& resume) {
+  auto parts = client_.list_parts(key_, resume.upload_id);
+  if (!parts) {
+    if (log_) log_->info("the upload to continue is gone; sending the object again", {{"object", client_.url_of(key_)}});
+    return;
+  }
+  upload_id_ = resume.upload_id;
+  // The held parts were cut at the earlier part size; keep it so part numbers line up.
+  part_size_ = resume.part_size;
+  for (const auto& p : *parts) held_[p.number] = {p.size, p.etag};
+}
+
+// A held part is reused only when it is byte for byte what we would send: the server's ETag
+// of a part is its MD5.
+bool S3ObjectWriter::held_by_server(int number, const std::vector<char>& buffer, const Md5Digest& md5) const {
+  const auto it = held_.find(number);
+  return it != held_.end() && it->second.first == buffer.size() && it->second.second == to_hex(md5);
+}
+
+ResumeStats S3ObjectWriter::resume_stats() const { return ResumeStats{parts_reused_.load(), bytes_reused_.load()}; }
 
 S3ObjectWriter::~S3ObjectWriter() {
   if (!finished_) abort();
@@ -55,7 +81,10 @@ void S3ObjectWriter::write(const void* data, std::size_t size) {
 }
 
 void S3ObjectWriter::dispatch_current_part() {
-  if (upload_id_.empty()) upload_id_ = client_.create_multipart_upload(key_);
+  if (upload_id_.empty()) {
+    upload_id_ = client_.create_multipart_upload(key_);
+    if (observer_) observer_->upload_started(upload_id_, part_size_);
+  }
   if (static_cast<std::uint64_t>(next_part_) > kMaxParts)
     fail(ErrorKind::Usage, client_.url_of(key_) + " would need more than 10,000 parts of " + format_size(part_size_),
          "raise --part-size");
@@ -74,11 +103,18 @@ void S3ObjectWriter::upload_part(int number, std::vector<char>* buffer) noexcept
   try {
     if (!should_stop()) {
       const BodyDigests d = client_.digest_body(buffer->data(), buffer->size());
-      const std::string etag = client_.upload_part(key_, upload_id_, number, buffer->data(), buffer->size(), d);
+      const bool reuse = held_by_server(number, *buffer, d.md5);
+      const std::string etag =
+          reuse ? to_hex(d.md5) : client_.upload_part(key_, upload_id_, number, buffer->data(), buffer->size(), d);
+      if (reuse) {
+        parts_reused_ += 1;
+        bytes_reused_ += buffer->size();
+      }
       // The part ETag is the part's MD5 on S3-compatible stores: the server proves what it kept.
       if (!etag.empty() && etag != to_hex(d.md5))
         fail(ErrorKind::Integrity, "part " + std::to_string(number) + " of " + client_.url_of(key_) +
                                        " stored with ETag " + etag + ", expected " + to_hex(d.md5));
+      if (observer_) observer_->part_uploaded(number, buffer->size(), to_hex(d.md5));
       std::lock_guard lock(mutex_);
       parts_[number - 1] = PartRecord{d.md5, CompletedPart{number, etag.empty() ? to_hex(d.md5) : etag, d.checksum_b64}};
     }
@@ -105,8 +141,13 @@ ObjectInfo S3ObjectWriter::commit() {
   std::string etag;
   try {
     rethrow_if_failed();
-    const bool single = upload_id_.empty() && (!current_ || current_->size() < part_size_);
-    etag = single ? put_single() : complete_multipart();
+    const bool small = next_part_ == 1 && (!current_ || current_->size() < part_size_);
+    if (small && !upload_id_.empty()) {
+      // An adopted upload, but the object is now smaller than one part: a plain PUT is simpler.
+      client_.abort_multipart_upload(key_, upload_id_);
+      upload_id_.clear();
+    }
+    etag = small ? put_single() : complete_multipart();
   } catch (...) {
     abort();
     throw;
@@ -133,6 +174,13 @@ std::string S3ObjectWriter::complete_multipart() {
   dispatch_current_part();
   wait_for_parts();
   rethrow_if_failed();
+  // Parts an earlier process uploaded past our last one would make Complete fail on some
+  // stores (Ceph: InvalidPart): the bytes changed since, so the object starts over.
+  if (!held_.empty() && held_.rbegin()->first >= next_part_)
+    fail(ErrorKind::Integrity, "the continued upload of " + client_.url_of(key_) + " holds part " +
+                                   std::to_string(held_.rbegin()->first) + " beyond the object's last part " +
+                                   std::to_string(next_part_ - 1),
+         "the object is sent again from the start");
   EtagBuilder predicted;
   std::vector<CompletedPart> completed;
   for (const auto& p : parts_) {

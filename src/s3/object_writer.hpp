@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -19,19 +20,23 @@ namespace splitship {
 class S3ObjectWriter final : public ObjectWriter {
  public:
   // key: full key in the bucket; store_key: the key as the Store's caller knows it.
+  // With options.resume the upload continues: ListParts says what the server holds.
   S3ObjectWriter(S3Client& client, TaskPool& pool, BufferPool& buffers, std::string key, std::string store_key,
-                 std::uint64_t part_size, CancelToken* cancel);
+                 std::uint64_t part_size, const WriteOptions& options, Logger* log, CancelToken* cancel);
   ~S3ObjectWriter() override;
 
   void write(const void* data, std::size_t size) override;
   ObjectInfo commit() override;
   void abort() noexcept override;
+  ResumeStats resume_stats() const override;
 
  private:
   struct PartRecord {
     Md5Digest md5{};
     CompletedPart completed;
   };
+  void adopt_upload(const UploadToResume& resume);
+  bool held_by_server(int number, const std::vector<char>& buffer, const Md5Digest& md5) const;
   void dispatch_current_part();
   void upload_part(int number, std::vector<char>* buffer) noexcept;
   void wait_for_parts();
@@ -47,7 +52,12 @@ class S3ObjectWriter final : public ObjectWriter {
   std::string key_;
   std::string store_key_;
   std::uint64_t part_size_;
+  UploadObserver* observer_;
+  Logger* log_;
   CancelToken* cancel_;
+  // Parts an earlier process uploaded to the adopted upload: number → (size, ETag).
+  std::map<int, std::pair<std::uint64_t, std::string>> held_;
+  std::atomic<std::uint64_t> parts_reused_{0}, bytes_reused_{0};
 
   std::vector<char>* current_ = nullptr;
   std::uint64_t size_ = 0;

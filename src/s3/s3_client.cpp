@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -428,6 +429,27 @@ std::vector<PendingUpload> S3Client::list_multipart_uploads(const std::string& p
     key_marker = root.child_value("NextKeyMarker");
     id_marker = root.child_value("NextUploadIdMarker");
     if (std::string(root.child_value("IsTruncated")) != "true" || key_marker.empty()) return out;
+  }
+}
+
+std::optional<std::vector<ListedPart>> S3Client::list_parts(const std::string& key, const std::string& upload_id) {
+  std::vector<ListedPart> out;
+  std::string marker;
+  for (;;) {
+    Call c{"GET", key, {{"uploadId", upload_id}}, {}, nullptr, 0, nullptr, {404}};
+    if (!marker.empty()) c.query.emplace_back("part-number-marker", marker);
+    auto r = send(c);
+    // NoSuchUpload on AWS; Ceph answers NoSuchKey once an upload is aborted.
+    if (r.status == 404) return std::nullopt;
+    pugi::xml_document doc;
+    if (!doc.load_buffer(r.body.data(), r.body.size()))
+      fail(ErrorKind::Store, "S3 ListParts on " + url_of(key) + " returned unreadable XML");
+    const auto root = doc.child("ListPartsResult");
+    for (auto p : root.children("Part"))
+      out.push_back({std::atoi(p.child_value("PartNumber")), std::stoull(std::string("0") + p.child_value("Size")),
+                     unquote(p.child_value("ETag"))});
+    marker = root.child_value("NextPartNumberMarker");
+    if (std::string(root.child_value("IsTruncated")) != "true" || marker.empty()) return out;
   }
 }
 

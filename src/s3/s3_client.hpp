@@ -35,6 +35,12 @@ struct ListedObject {
   std::string etag;  // unquoted
 };
 
+struct ListedPart {
+  int number = 0;
+  std::uint64_t size = 0;
+  std::string etag;  // unquoted
+};
+
 struct RequestStats {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> retries{0};
@@ -59,6 +65,8 @@ class S3Client {
   std::optional<ListedObject> head_object(const std::string& key);
   std::vector<ListedObject> list_objects(const std::string& prefix, std::size_t max_keys = 0);
   std::vector<PendingUpload> list_multipart_uploads(const std::string& prefix);
+  // The parts an upload holds; nullopt when the upload is gone (completed, aborted, expired).
+  std::optional<std::vector<ListedPart>> list_parts(const std::string& key, const std::string& upload_id);
   void delete_object(const std::string& key);
   std::optional<std::string> get_object(const std::string& key);
   bool get_object_to(const std::string& key, ByteSink& sink);

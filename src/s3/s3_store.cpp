@@ -16,6 +16,7 @@ class S3Store final : public Store {
   S3Store(S3Location location, const S3Settings& settings, Logger* log, CancelToken* cancel)
       : location_(std::move(location)),
         client_(location_.bucket, settings, log, cancel),
+        log_(log),
         cancel_(cancel),
         buffers_(static_cast<std::size_t>(settings.concurrency) + 1, settings.part_size),
         pool_(settings.concurrency) {}
@@ -30,9 +31,9 @@ class S3Store final : public Store {
   }
   std::string url_of(std::string_view key) const override { return url() + "/" + std::string(key); }
 
-  std::unique_ptr<ObjectWriter> open_writer(const std::string& key, std::uint64_t expected_size) override {
+  std::unique_ptr<ObjectWriter> open_writer(const std::string& key, const WriteOptions& options) override {
     return std::make_unique<S3ObjectWriter>(client_, pool_, buffers_, full_key(key), key,
-                                            part_size_for(expected_size), cancel_);
+                                            part_size_for(options.expected_size), options, log_, cancel_);
   }
 
   // The configured part size, grown (in whole MiB) when a known size would need > 10,000 parts.
@@ -109,6 +110,7 @@ class S3Store final : public Store {
 
   S3Location location_;
   S3Client client_;
+  Logger* log_;
   CancelToken* cancel_;
   // Destroyed in reverse order: the pool first, so no upload task outlives what it uses.
   BufferPool buffers_;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,9 +21,28 @@ namespace fs = std::filesystem;
 namespace splitship {
 namespace {
 
+constexpr std::string_view kTempMarker = ".tmp-";
+
 std::string temp_path_for(const std::string& final_path) {
   const fs::path p(final_path);
-  return (p.parent_path() / ("." + p.filename().string() + ".tmp-" + random_suffix(8))).string();
+  return (p.parent_path() / ("." + p.filename().string() + std::string(kTempMarker) + random_suffix(8))).string();
+}
+
+// ".part-00001.parquet.tmp-k3j9qa7b" → the temp file of an unfinished write.
+bool is_temp_name(const std::string& filename) {
+  const auto at = filename.rfind(kTempMarker);
+  return !filename.empty() && filename[0] == '.' && at != std::string::npos &&
+         filename.size() == at + kTempMarker.size() + 8;
+}
+
+std::string mtime_iso8601(const struct stat& st) {
+  std::tm tm{};
+  gmtime_r(&st.st_mtim.tv_sec, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%03ldZ", buf, st.st_mtim.tv_nsec / 1000000);
+  return out;
 }
 
 UniqueFd create_exclusive(const std::string& path) {
@@ -85,7 +106,7 @@ std::string LocalStore::path_of(std::string_view key) const {
   return root_ == "/" ? "/" + std::string(key) : root_ + "/" + std::string(key);
 }
 
-std::unique_ptr<ObjectWriter> LocalStore::open_writer(const std::string& key, std::uint64_t /*expected_size*/) {
+std::unique_ptr<ObjectWriter> LocalStore::open_writer(const std::string& key, const WriteOptions& /*options*/) {
   return std::make_unique<LocalWriter>(key, path_of(key));
 }
 
@@ -102,7 +123,7 @@ std::vector<ObjectInfo> LocalStore::list(const std::string& prefix) {
   if (!fs::is_directory(base, ec)) return out;
   for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
+    if (!it->is_regular_file(ec) || is_temp_name(it->path().filename().string())) continue;
     const std::string rel = fs::relative(it->path(), root_, ec).string();
     out.push_back(ObjectInfo{rel, static_cast<std::uint64_t>(it->file_size(ec)), {}});
   }
@@ -118,6 +139,27 @@ void LocalStore::remove(const std::string& key) {
   for (fs::path dir = fs::path(path).parent_path(); dir.string().size() > root_.size(); dir = dir.parent_path())
     if (::rmdir(dir.c_str()) != 0) break;
 }
+
+std::vector<PendingUpload> LocalStore::pending_uploads(const std::string& prefix) {
+  std::vector<PendingUpload> out;
+  const fs::path base = path_of(prefix);
+  std::error_code ec;
+  if (!fs::is_directory(base, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    struct stat st {};
+    if (!is_temp_name(name) || ::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::string temp_key = fs::relative(it->path(), root_, ec).string();
+    const std::string target = name.substr(1, name.rfind(kTempMarker) - 1);
+    const std::string key = (fs::path(temp_key).parent_path() / target).string();
+    out.push_back(PendingUpload{key, temp_key, mtime_iso8601(st)});
+  }
+  std::sort(out.begin(), out.end(), [](const PendingUpload& a, const PendingUpload& b) { return a.upload_id < b.upload_id; });
+  return out;
+}
+
+void LocalStore::abort_upload(const PendingUpload& upload) { remove(upload.upload_id); }
 
 std::optional<std::string> LocalStore::get_small(const std::string& key) {
   std::ifstream in(path_of(key), std::ios::binary);
