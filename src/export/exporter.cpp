@@ -400,8 +400,8 @@ class Exporter {
         return;
       }
       if (files_done_ == 0 && done_.empty() && uploads_.empty()) {
+        // Our own upload was aborted by its writer; what remains is what we wrote.
         remove_written_objects();
-        abort_pending_uploads({});
         journal_->remove_all();
         return;
       }
@@ -483,6 +483,7 @@ class Exporter {
     Manifest manifest = build_manifest(std::move(entries));
     publish(manifest);
     remove_journal();
+    log_published();
     return ExportResult{std::move(manifest), run_url(), warnings_, store_->stats(), resume_};
   }
 
@@ -894,6 +895,9 @@ class Exporter {
       fail(ErrorKind::Destination, "run " + run_id_ + " was published by another export while this one ran",
            "choose another --run-id");
     }
+  }
+
+  void log_published() {
     const StoreStats st = store_->stats();
     LogFields fields{{"manifest", store_->url_of(manifest_key())}};
     if (st.requests) {

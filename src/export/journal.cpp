@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <set>
 
 #include "splitship/error.hpp"
 
@@ -40,8 +41,8 @@ PartSlot slot_from_json(const json& j) {
 // threads, so the record is rewritten under a lock with every part known so far.
 class JournalingObserver final : public UploadObserver {
  public:
-  JournalingObserver(Store& store, std::string key, const PartSlot& slot, std::string path, Logger& log)
-      : store_(store), key_(std::move(key)), log_(log) {
+  JournalingObserver(Journal& journal, std::string key, const PartSlot& slot, std::string path, Logger& log)
+      : journal_(journal), key_(std::move(key)), log_(log) {
     record_ = {{"slot", slot_to_json(slot)}, {"path", std::move(path)}, {"upload_id", ""}, {"part_size", 0},
                {"parts", json::array()}};
   }
@@ -61,13 +62,13 @@ class JournalingObserver final : public UploadObserver {
   // A journal write that fails costs only resumability (the upload is re-sent), never the export.
   void write() noexcept {
     try {
-      store_.put_replace(key_, record_.dump());
+      journal_.put(key_, record_.dump());
     } catch (const std::exception& e) {
       log_.warn("could not journal an upload's progress; a resume would send it again",
-                {{"journal", store_.url_of(key_)}, {"error", e.what()}});
+                {{"journal", key_}, {"error", e.what()}});
     }
   }
-  Store& store_;
+  Journal& journal_;
   std::string key_;
   Logger& log_;
   std::mutex mutex_;
@@ -89,6 +90,8 @@ json Journal::parse(const std::string& key, const std::string& text) const {
 }
 
 std::optional<json> Journal::read_run() const {
+  // HEAD first: a new run (the usual case) costs no GET.
+  if (!store_.head(run_key())) return std::nullopt;
   auto text = store_.get_small(run_key());
   if (!text) return std::nullopt;
   json run = parse(run_key(), *text);
@@ -102,14 +105,25 @@ bool Journal::create_run(const json& run) {
   std::lock_guard lock(run_mutex_);
   run_ = run;
   run_["updated_at"] = utc_now_iso8601();
+  track(run_key());
   return store_.put_if_absent(run_key(), run_.dump(2));
+}
+
+void Journal::track(const std::string& key) {
+  std::lock_guard lock(written_mutex_);
+  written_.insert(key);
+}
+
+void Journal::put(const std::string& key, const std::string& text) {
+  track(key);
+  store_.put_replace(key, text);
 }
 
 void Journal::write_run(const json& run) {
   std::lock_guard lock(run_mutex_);
   run_ = run;
   run_["updated_at"] = utc_now_iso8601();
-  store_.put_replace(run_key(), run_.dump(2));
+  put(run_key(), run_.dump(2));
 }
 
 void Journal::heartbeat() {
@@ -141,7 +155,7 @@ std::optional<std::map<std::string, json>> Journal::read_stats() const {
 void Journal::write_stats(const std::map<std::string, json>& stats) {
   json j = json::object();
   for (const auto& [name, value] : stats) j[name] = value;
-  store_.put_replace(prefix_ + "stats.json", j.dump(2));
+  put(prefix_ + "stats.json", j.dump(2));
 }
 
 std::string Journal::done_key(const PartSlot& slot) const { return prefix_ + "done/" + slot_name(slot); }
@@ -187,7 +201,7 @@ std::vector<JournalUpload> Journal::read_uploads() const {
 
 void Journal::record_done(const JournalDone& done) {
   const json j = {{"slot", slot_to_json(done.slot)}, {"file", file_entry_to_json(done.file)}};
-  store_.put_replace(done_key(done.slot), j.dump(2));
+  put(done_key(done.slot), j.dump(2));
   forget_upload(done.slot);
 }
 
@@ -195,14 +209,25 @@ void Journal::forget_done(const JournalDone& done) { store_.remove(done_key(done
 void Journal::forget_upload(const PartSlot& slot) { store_.remove(upload_key(slot)); }
 
 std::unique_ptr<UploadObserver> Journal::observe_upload(const PartSlot& slot, const std::string& path) {
-  return std::make_unique<JournalingObserver>(store_, upload_key(slot), slot, path, log_);
+  return std::make_unique<JournalingObserver>(*this, upload_key(slot), slot, path, log_);
 }
 
 void Journal::remove_all() {
+  std::set<std::string> keys;
+  {
+    std::lock_guard lock(written_mutex_);
+    keys = written_;
+  }
+  // The listing adds what earlier processes wrote. After Ctrl-C it is refused (only deletes
+  // still go out): what this process wrote is then all we can remove.
+  try {
+    for (const auto& obj : store_.list(prefix_)) keys.insert(obj.key);
+  } catch (const std::exception& e) {
+    log_.debug("could not list the journal; removing what this process wrote", {{"error", e.what()}});
+  }
   // run.json last: while it exists, the run is still known to be unfinished.
-  std::vector<ObjectInfo> objects = store_.list(prefix_);
-  for (const auto& obj : objects)
-    if (obj.key != run_key()) store_.remove(obj.key);
+  for (const auto& key : keys)
+    if (key != run_key()) store_.remove(key);
   store_.remove(run_key());
 }
 

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,11 +78,14 @@ class Journal {
 
   // Removes every journal object of the run.
   void remove_all();
+  // Writes a journal object (and remembers it, for removal without a listing).
+  void put(const std::string& key, const std::string& text);
 
  private:
   std::string done_key(const PartSlot& slot) const;
   std::string upload_key(const PartSlot& slot) const;
   nlohmann::ordered_json parse(const std::string& key, const std::string& text) const;
+  void track(const std::string& key);
 
   Store& store_;
   std::string run_id_;
@@ -89,6 +93,8 @@ class Journal {
   Logger& log_;
   mutable std::mutex run_mutex_;  // run.json is written by the heartbeat and the export
   nlohmann::ordered_json run_;
+  std::mutex written_mutex_;
+  std::set<std::string> written_;  // keys this process wrote
 };
 
 Lease lease_from_json(const nlohmann::ordered_json& run);

@@ -20,7 +20,8 @@ class FaultProxy(LoopbackServer):
     """schedule: a list of fault names or None, applied to request n as schedule[n % len];
     only requests for which `applies(method, target)` is true count and get faults."""
 
-    def __init__(self, upstream_port, schedule, applies=lambda method, target: True, stall_s=4.0, delay_s=0.5):
+    def __init__(self, upstream_port, schedule, applies=lambda method, target: True, stall_s=4.0, delay_s=0.5,
+                 after_forward=None):
         self.upstream_port = upstream_port
         self.schedule = schedule
         self.applies = applies
@@ -29,6 +30,10 @@ class FaultProxy(LoopbackServer):
         self.lock = threading.Lock()
         self.counter = 0
         self.injected = {}
+        # Every request that reached the server: (method, target, request body bytes). The
+        # byte count of what a client sent, independent of the client's own counters.
+        self.forwarded = []
+        self.after_forward = after_forward  # called with (method, target) once answered
         super().__init__()
 
     def _next_fault(self, method, target):
@@ -82,6 +87,10 @@ class FaultProxy(LoopbackServer):
                 conn.sendall(status % len(payload) + payload)
                 return
             self._forward(conn, lines, body)
+            with self.lock:
+                self.forwarded.append((method, target, len(body)))
+            if self.after_forward:
+                self.after_forward(method, target)
         except OSError:
             pass
         finally:

@@ -5,6 +5,7 @@ import collections
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -265,6 +266,124 @@ class S3FaultTest(S3DataCase):
         self.assert_nothing_under(prefix)
 
 
+class S3ResumeTest(S3DataCase):
+    """kill -9 of splitship at chosen and random points: the re-run continues the uploads in
+    flight (ListParts) and keeps finished part files (HEAD); bytes sent again stay within the
+    bound: what was in flight, and at most one part file."""
+
+    PART = 5 << 20
+    CONCURRENCY = 2
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        local = os.path.join(cls.tmp, "reference")
+        run_cli(*cls.args(local, "r"), check=0)
+        with open(os.path.join(local, "r", "manifest.json"), encoding="utf-8") as f:
+            cls.reference = json.load(f)
+
+    @classmethod
+    def args(cls, dest, run_id, *extra):
+        return S3DataCase.export_args(cls, dest, run_id, "--target-file-size", "9MiB", "--part-size", str(cls.PART),
+                                "--compression", "none", "--concurrency", str(cls.CONCURRENCY), *extra)
+
+    def interrupted_then_resumed(self, kill_when, rerun=None):
+        """Runs the export through a counting proxy, kill -9 when kill_when(n_part_puts) says so,
+        then re-runs it (same command, or `rerun`) through the same proxy."""
+        prefix = s3h.unique_prefix("resume")
+        dest = f"s3://{self.bucket}/{prefix}"
+        state = {"puts": 0, "proc": None}
+
+        def after_forward(method, target):
+            if method == "PUT" and "/_journal/" not in target:
+                state["puts"] += 1
+                proc = state["proc"]
+                if proc and proc.poll() is None and kill_when(state["puts"]):
+                    proc.send_signal(signal.SIGKILL)
+
+        proxy = faultproxy.FaultProxy(int(self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), [None],
+                                      after_forward=after_forward)
+        self.addCleanup(proxy.close)
+        env = s3h.cli_env(self.s3, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}")
+        state["proc"] = subprocess.Popen([BIN, *map(str, self.args(dest, "r"))], env=env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True)
+        state["proc"].communicate(timeout=300)
+        killed = state["proc"].returncode == -signal.SIGKILL
+        state["proc"] = None
+        if rerun is None:
+            rerun = self.args(dest, "r", "--log-format", "json")
+        out = run_cli(*rerun, env=env)
+        return prefix, killed, out, proxy
+
+    def check_resumed(self, prefix, out, proxy):
+        self.assertEqual(out.returncode, 0, out.stderr)
+        manifest = self.manifest(f"{prefix}/r/manifest.json")
+        for name, split in self.reference["splits"].items():
+            got = manifest["splits"][name]
+            self.assertEqual((got["num_documents"], got["checksum"], got["feature_length_stats"]),
+                             (split["num_documents"], split["checksum"], split["feature_length_stats"]))
+        files = {f"{prefix}/r/{f['path']}": f for s in manifest["splits"].values() for f in s["files"]}
+        self.assertEqual(set(s3h.list_objects(self.client, self.bucket, prefix)), set(files) | {f"{prefix}/r/manifest.json"})
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+        self.cli("verify", "--deep", f"s3://{self.bucket}/{prefix}/r", check=0)
+        # Bytes that reached the server for part files, over both runs, beyond what is kept.
+        sent = sum(n for method, target, n in proxy.forwarded
+                   if method in ("PUT", "POST") and "/_journal/" not in target and "manifest.json" not in target
+                   and ("partNumber=" in target or method == "PUT"))
+        resent = sent - sum(f["size"] for f in files.values())
+        largest_file = max(f["size"] for f in files.values())
+        self.assertLessEqual(resent, max(self.CONCURRENCY * self.PART, largest_file), (resent, sent))
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def test_upload_in_flight_is_continued_not_resent(self):
+        # Killed once the third part of the first part file reached the server: parts 1-3 are
+        # held by the upload; the re-run sends the rest only.
+        prefix, killed, out, proxy = self.interrupted_then_resumed(lambda puts: puts == 3)
+        self.assertTrue(killed, "the export finished before the kill")
+        summary = self.check_resumed(prefix, out, proxy)
+        self.assertEqual(summary["resumed"]["uploads_continued"], 1, summary)
+        self.assertGreaterEqual(summary["resumed"]["bytes_reused"], 2 * self.PART, summary)
+
+    def test_kill_9_at_random_points(self):
+        total = sum(1 for m, t, _ in self.reference_puts())
+        for seed in (11, 12, 13):
+            with self.subTest(seed=seed):
+                at = random.Random(seed).randint(1, total - 1)  # any PUT but the manifest's
+                prefix, killed, out, proxy = self.interrupted_then_resumed(lambda puts, at=at: puts == at)
+                self.assertTrue(killed)
+                self.check_resumed(prefix, out, proxy)
+
+    def test_resume_command_with_store_options(self):
+        dest_holder = {}
+
+        def rerun_args():
+            return ("resume", dest_holder["run"], "--part-size", "8MiB", "--concurrency", "3", "--log-format", "json")
+        prefix = s3h.unique_prefix("resumecmd")
+        dest_holder["run"] = f"s3://{self.bucket}/{prefix}/r"
+        # The journaled upload keeps its 5 MiB parts even though the resume asks for 8 MiB.
+        proc = subprocess.Popen([BIN, *map(str, self.args(f"s3://{self.bucket}/{prefix}", "r"))], env=s3h.cli_env(self.s3),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and not s3h.pending_uploads(self.client, self.bucket, prefix):
+            self.assertIsNone(proc.poll(), "export ended before it could be killed")
+            time.sleep(0.02)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        out = self.cli(*rerun_args(), check=0)
+        self.assertIn("resumed", json.loads(out.stdout.strip().splitlines()[-1]))
+        self.cli("verify", "--deep", dest_holder["run"], check=0)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+    def reference_puts(self):
+        """The PUTs of an uninterrupted run of the same export (through a counting proxy)."""
+        if not hasattr(type(self), "_reference_puts"):
+            prefix, killed, out, proxy = self.interrupted_then_resumed(lambda puts: False)
+            type(self)._reference_puts = [(m, t, n) for m, t, n in proxy.forwarded
+                                          if m == "PUT" and "/_journal/" not in t]
+        return type(self)._reference_puts
+
+
 class S3RaceTest(S3DataCase):
     def test_one_of_two_racing_exports_publishes(self):
         prefix = s3h.unique_prefix("race")
@@ -302,8 +421,23 @@ class S3SecretsTest(S3DataCase):
                     self.cli("verify", run, "-v", AWS_SECRET_ACCESS_KEY=canary),
                     self.cli(*self.export_args(dest, "unreach", "-v", "--max-attempts", "2"), check=2,
                              AWS_SECRET_ACCESS_KEY=canary, AWS_ENDPOINT_URL="http://127.0.0.1:9")]
-        stored = [self.client.get_object(Bucket=self.bucket, Key=k)["Body"].read().decode("utf-8", "replace")
-                  for k in s3h.list_objects(self.client, self.bucket, prefix) if k.endswith("manifest.json")]
+        # An interrupted run keeps a journal: it must not hold a secret either; then resume and gc.
+        proc = subprocess.Popen([BIN, *map(str, self.export_args(dest, "journaled", "-v", "--target-file-size", "1MiB"))],
+                                env=s3h.cli_env(self.s3), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and not any(k.endswith(".parquet") for k in s3h.list_objects(self.client, self.bucket, f"{prefix}/journaled/")):
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        outputs.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        journal = [self.client.get_object(Bucket=self.bucket, Key=k)["Body"].read().decode("utf-8", "replace")
+                   for k in s3h.list_objects(self.client, self.bucket, f"{prefix}/journaled/_journal/")]
+        self.assertTrue(journal, "the interrupted run kept its journal")
+        outputs += [self.cli("resume", f"{dest}/journaled", "-v", check=0),
+                    self.cli("resume", f"{dest}/journaled", "-v", check=2, AWS_SECRET_ACCESS_KEY=canary),
+                    self.cli("gc", dest, "-v", "--older-than", "0", check=0)]
+        stored = journal + [self.client.get_object(Bucket=self.bucket, Key=k)["Body"].read().decode("utf-8", "replace")
+                            for k in s3h.list_objects(self.client, self.bucket, prefix) if k.endswith("manifest.json")]
         self.assertGreaterEqual(len(stored), 2)  # the gateway ignores session tokens: "tok" may publish too
         for text in [o.stdout + o.stderr for o in outputs] + stored:
             for s in (secret, canary, token):
@@ -420,12 +554,12 @@ class S3GcTest(S3Case):
                                 UploadId=upload["UploadId"], Body=b"x" * 1000)
         dest = f"s3://{self.bucket}/{prefix}"
         young = self.cli("gc", dest, check=0).stdout  # 24 h by default: a fresh upload may be a running export
-        self.assertIn("no multipart upload older than", young)
+        self.assertIn("nothing to remove under", young)
         listed = self.cli("gc", dest, "--older-than", "0", check=0).stdout
-        self.assertIn(f"stale: {dest}/r/train/part.parquet", listed)
+        self.assertIn(f"found multipart upload: {dest}/r/train/part.parquet", listed)
         self.assertEqual(len(s3h.pending_uploads(self.client, self.bucket, prefix)), 1, "listing must not abort")
         aborted = self.cli("gc", dest, "--older-than", "0", "--yes", check=0).stdout
-        self.assertIn(f"abort: {dest}/r/train/part.parquet", aborted)
+        self.assertIn(f"removed multipart upload: {dest}/r/train/part.parquet", aborted)
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
 
