@@ -87,3 +87,28 @@ TEST(StoreLocation, ParsesDestinations) {
   EXPECT_EQ(split_run_url("/data/out/r1/").second, "r1");
   EXPECT_EQ(split_run_url("s3://b/p/r1").first, "s3://b/p");
 }
+
+// A writer that never finished (its process was killed) is a temp file: listed as a pending
+// upload of its target key, hidden from list(), and removed by abort_upload().
+TEST_F(LocalStoreTest, UnfinishedWritesAreListedAsPendingUploads) {
+  auto w = store_->open_writer("run/train/part-00001.parquet");
+  w->write("partial", 7);
+  auto done = store_->open_writer("run/train/part-00000.parquet");
+  done->write("whole", 5);
+  done->commit();
+
+  const auto pending = store_->pending_uploads("run/");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].key, "run/train/part-00001.parquet");
+  EXPECT_NE(pending[0].upload_id.find("run/train/.part-00001.parquet.tmp-"), std::string::npos);
+  EXPECT_EQ(pending[0].initiated.size(), 24u);  // 2026-11-24T03:34:11.381Z
+  const auto listed = store_->list("run/");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].key, "run/train/part-00000.parquet");
+  EXPECT_TRUE(store_->pending_uploads("other/").empty());
+
+  store_->abort_upload(pending[0]);
+  EXPECT_TRUE(store_->pending_uploads("").empty());
+  EXPECT_EQ(files_under_root(), 1u);
+  w->abort();  // its file is already gone: harmless
+}
