@@ -8,7 +8,9 @@
 #   scripts/s3-server.sh restart-rgw  restart only the gateway (after a kill -9 in fault tests)
 #
 # Knobs: SPLITSHIP_S3_DIR (state, default /tmp/splitship-s3), SPLITSHIP_S3_PORT (7480),
-# SPLITSHIP_S3_MON_PORT (40790), SPLITSHIP_S3_GB (store size, 16).
+# SPLITSHIP_S3_MON_PORT (40790), SPLITSHIP_S3_GB (store size, 16), SPLITSHIP_S3_EXTRA_ENDPOINT
+# (another ADDR:PORT the gateway listens on, e.g. the bench's veth address; read by start and
+# restart-rgw).
 set -euo pipefail
 
 DIR=${SPLITSHIP_S3_DIR:-/tmp/splitship-s3}
@@ -88,7 +90,7 @@ osd op num shards = 2
 osd op num threads per shard = 1
 [client.rgw.a]
 rgw data = $DIR/rgw.a
-rgw frontends = beast endpoint=$HOST:$PORT
+rgw frontends = $(frontends)
 rgw thread pool size = 64
 rgw dns name = localhost
 # reclaim deleted data quickly so repeated test runs do not fill the store
@@ -96,6 +98,8 @@ rgw gc obj min wait = 30
 rgw gc processor period = 30
 CONF
 }
+
+frontends() { echo "beast endpoint=$HOST:$PORT${SPLITSHIP_S3_EXTRA_ENDPOINT:+ endpoint=$SPLITSHIP_S3_EXTRA_ENDPOINT}"; }
 
 start_rgw() {
   radosgw --conf "$CONF" -n client.rgw.a -f >>"$DIR/log/rgw.a.out" 2>&1 &
@@ -173,6 +177,7 @@ cmd_restart_rgw() {
     kill -TERM "$old"; while kill -0 "$old" 2>/dev/null; do sleep 0.2; done
   fi
   sed -i '/ radosgw$/d' "$DIR/pids"
+  sed -i "s|^rgw frontends = .*|rgw frontends = $(frontends)|" "$CONF"
   start_rgw
 }
 
