@@ -121,6 +121,10 @@ class Bench:
         """What a user writes with DuckDB: read once into a table, one COPY per split (zstd)."""
         shutil.rmtree(out_dir, ignore_errors=True)
         os.makedirs(out_dir)
+        db = os.path.join(self.args.work, "user.duckdb")
+        for stale in (db, db + ".wal"):
+            if os.path.exists(stale):
+                os.remove(stale)
         cum, cases = 0.0, []
         for name, w in SPLITS:
             cum += w
@@ -132,7 +136,7 @@ class Bench:
             os.makedirs(os.path.join(out_dir, name))
             sql.append(f"COPY (SELECT * EXCLUDE (split, u) FROM t WHERE split = '{name}') TO "
                        f"'{out_dir}/{name}/part-0.parquet' (FORMAT parquet, COMPRESSION zstd)")
-        return Step([DUCKDB_SQL, "--db", os.path.join(self.args.work, "user.duckdb"), *sql], network=False)
+        return Step([DUCKDB_SQL, "--db", db, *sql], network=False)
 
     def aws_upload(self, folder, prefix):
         return Step(["aws", "s3", "cp", "--recursive", "--only-show-errors", folder, self.s3_url(prefix) + "/"])

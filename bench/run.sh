@@ -4,7 +4,7 @@
 # rclone, the original upload-then-re-read design, and plain uploads of identical files),
 # alternating the commands, --runs times each; prints medians and ratios, writes JSON.
 #
-#   bench/run.sh [--regime loopback|wan|both] [--docs N | --gb 2|10] [--runs 3]
+#   bench/run.sh [--regime loopback|wan|both] [--docs N (3M ≈ 2 GB) | --gb 2|10] [--runs 3]
 #                [--rate-mb-s 50] [--work DIR] [--json FILE]
 #
 # WAN: the clients run in a network namespace of the bench's own making, joined to the
@@ -13,12 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REGIME=both DOCS=2000000 RUNS=3 RATE=50 WORK=/tmp/splitship-bench JSON=bench/results.json
+REGIME=both DOCS=3000000 RUNS=3 RATE=50 WORK=/tmp/splitship-bench JSON=bench/results.json
 while (($#)); do
   case $1 in
     --regime) REGIME=$2; shift 2 ;;
     --docs) DOCS=$2; shift 2 ;;
-    --gb) DOCS=$(($2 * 1000000)); shift 2 ;;   # ~1 GB of JSONL per million documents
+    --gb) DOCS=$(($2 * 1500000)); shift 2 ;;   # the generator writes ~0.66 GB of JSONL per million documents
     --runs) RUNS=$2; shift 2 ;;
     --rate-mb-s) RATE=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
