@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -30,6 +31,8 @@ using json = nlohmann::ordered_json;
 constexpr const char* kLenCol = "__splitship_len";
 constexpr const char* kSplitCol = "__splitship_split";
 constexpr const char* kHashCol = "__splitship_h";
+// The staging table's rowid, exposed by each split's view: parts are rowid ranges.
+constexpr const char* kRowCol = "__splitship_row";
 
 // ---- scratch space --------------------------------------------------------------------
 class WorkDir {
@@ -461,6 +464,7 @@ class Exporter {
     log_.info("reading input", {{"run_id", run_id_}});
     std::vector<StagedSplit> staged = stage(db);
     throw_if_cancelled();
+    log_.debug("staged", {{"splits", std::to_string(staged.size())}});
 
     std::vector<SplitEntry> entries;
     counters_.clear();
@@ -472,6 +476,7 @@ class Exporter {
       counters_.push_back(std::move(c));
     }
     for (auto& e : entries) e.checksum = stats_checksum(e.stats);
+    log_.debug("stats computed");
     check_or_record_stats(entries);
     monitor.track(&counters_);
     unpublish_previous_run();
@@ -569,18 +574,16 @@ class Exporter {
     if (cfg_.mode == SplitMode::Hash) {
       require_column(shape, cfg_.split_key, "--split-key");
       rule_.emplace(cfg_.weights, cfg_.seed);
+      log_.debug("reading the source into the staging table");
       execute_reading(db,
                       "CREATE TABLE __staged AS SELECT * EXCLUDE (" + std::string(kHashCol) + "), CAST(" +
                           rule_->index_sql(kHashCol) + " AS USMALLINT) AS " + kSplitCol + " FROM (SELECT *, " +
                           len.sql + " AS " + kLenCol + ", " + rule_->hash_sql(sql_ident(cfg_.split_key)) + " AS " +
                           kHashCol + " FROM __src)",
                       inputs_);
-      for (std::size_t i = 0; i < cfg_.weights.size(); ++i) {
-        const std::string table = "__split_" + std::to_string(i);
-        db.execute("CREATE TABLE " + table + " AS SELECT * EXCLUDE (" + kSplitCol + ") FROM __staged WHERE " +
-                   kSplitCol + " = " + std::to_string(i));
-        out.push_back({cfg_.weights[i].name, table});
-      }
+      for (std::size_t i = 0; i < cfg_.weights.size(); ++i)
+        out.push_back({cfg_.weights[i].name, split_view(db, out.size(), "__staged", kSplitCol,
+                                                        std::string(kSplitCol) + " = " + std::to_string(i))});
     } else {
       require_column(shape, cfg_.split_column, "--split-column");
       execute_reading(db, "CREATE TABLE __staged AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM __src", inputs_);
@@ -593,15 +596,22 @@ class Exporter {
                "fill the column or filter those rows out first");
         const std::string name = values.text(0, r);
         validate_split_name(name, "--split-column '" + cfg_.split_column + "'");
-        const std::string table = "__split_" + std::to_string(out.size());
-        db.execute("CREATE TABLE " + table + " AS SELECT * EXCLUDE (" + col + ") FROM __staged WHERE CAST(" + col +
-                   " AS VARCHAR) = " + sql_string(name));
-        out.push_back({name, table});
+        out.push_back({name, split_view(db, out.size(), "__staged", col,
+                                        "CAST(" + col + " AS VARCHAR) = " + sql_string(name))});
       }
       if (out.empty()) warn("the input has no rows: nothing to split");
     }
-    db.execute("DROP TABLE __staged");
     return out;
+  }
+
+  // A split is a view over the one staging table, not a copy of its rows: the rows are
+  // materialised once, and each part COPYs a rowid range of the view.
+  static std::string split_view(DuckDb& db, std::size_t index, const std::string& table, const std::string& drop,
+                                const std::string& where) {
+    const std::string view = "__split_" + std::to_string(index);
+    db.execute("CREATE VIEW " + view + " AS SELECT rowid AS " + kRowCol + ", * " +
+               (drop.empty() ? std::string() : "EXCLUDE (" + drop + ") ") + "FROM " + table + " WHERE " + where);
+    return view;
   }
 
   std::vector<StagedSplit> stage_per_input(DuckDb& db) {
@@ -610,9 +620,9 @@ class Exporter {
       const std::string view = "__src_" + std::to_string(out.size());
       const InputShape shape = open_source(db, view, inputs);
       const LengthSource len = checked_length_source(db, shape, view);
-      const std::string table = "__split_" + std::to_string(out.size());
+      const std::string table = "__input_" + std::to_string(out.size());
       execute_reading(db, "CREATE TABLE " + table + " AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM " + view, inputs);
-      out.push_back({name, table});
+      out.push_back({name, split_view(db, out.size(), table, "", "true")});
     }
     return out;
   }
@@ -625,7 +635,7 @@ class Exporter {
     std::vector<std::string> cols;
     for (std::uint64_t r = 0; r < schema.rows(); ++r) {
       const std::string name = schema.text(0, r);
-      if (name == kLenCol) continue;
+      if (name == kLenCol || name == kRowCol) continue;
       s.schema_fields.push_back({name, schema.text(1, r)});
       cols.push_back(name);
     }
@@ -691,41 +701,55 @@ class Exporter {
 
   std::string compression_sql() const { return cfg_.compression == "none" ? "uncompressed" : cfg_.compression; }
 
+  // Parts are consecutive row-id ranges of the split's view, each holding about
+  // --target-file-size of Parquet (rows per part adapt to the bytes per row measured so far).
   void write_parts(DuckDb& db, const StagedSplit& split, SplitEntry& entry, SplitCounters& counters) {
     const std::uint64_t rows = entry.stats.num_documents;
     double bytes_per_row = initial_bytes_per_row(total_documents());
-    std::uint64_t begin = 0;
+    std::uint64_t begin = 0, done_rows = 0;
     std::size_t part = 0;
     do {
       throw_if_cancelled();
-      PartSlot slot{split.name, part, begin, 0};
+      PartSlot slot{split.name, part, begin, 0, 0};
       FileEntry file;
-      if (const JournalDone* done = finished_part(slot, rows)) {
-        slot.end = done->slot.end;
+      if (const JournalDone* done = finished_part(slot, rows - done_rows)) {
+        slot = done->slot;
         file = done->file;
         resume_.files_kept += 1;
         resume_.bytes_kept += file.size;
         counters.bytes_done += file.size;
       } else {
-        const JournalUpload* upload = upload_in_flight(slot, rows);
-        if (upload) {
-          slot.end = upload->slot.end;
+        if (const JournalUpload* upload = upload_in_flight(slot, rows - done_rows)) {
+          slot = upload->slot;
+          file = write_journaled_part(db, split, slot, upload->path, upload, counters);
         } else {
           std::uint64_t count = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
-          if (static_cast<double>(rows - begin) <= 1.25 * static_cast<double>(count)) count = rows - begin;  // no tiny last part
-          slot.end = begin + count;
+          if (static_cast<double>(rows - done_rows) <= 1.25 * static_cast<double>(count)) count = rows - done_rows;  // no tiny last part
+          slot.rows = count;
+          slot.end = count == rows - done_rows ? kLastRow : row_after(db, split, begin, count);
+          file = write_journaled_part(db, split, slot, new_part_path(split.name, part), nullptr, counters);
         }
-        file = write_journaled_part(db, split, slot, upload ? upload->path : new_part_path(split.name, part), upload, counters);
       }
-      const std::uint64_t count = slot.end - slot.begin;
-      if (count > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(count));
+      if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
       entry.files.push_back(std::move(file));
       ++files_done_;
-      counters.rows_done += count;
+      counters.rows_done += slot.rows;
       counters.parts_done += 1;
+      done_rows += slot.rows;
       begin = slot.end;
       ++part;
-    } while (begin < rows);
+    } while (done_rows < rows);
+  }
+
+  // The end of a range: past every row (the last part of a split).
+  static constexpr std::uint64_t kLastRow = std::numeric_limits<std::int64_t>::max();
+
+  // The row id just past `count` rows of the split, counted from row id `begin`.
+  static std::uint64_t row_after(DuckDb& db, const StagedSplit& split, std::uint64_t begin, std::uint64_t count) {
+    QueryResult r = db.query(std::string("SELECT ") + kRowCol + " FROM " + split.table + " WHERE " + kRowCol +
+                             " >= " + std::to_string(begin) + " ORDER BY " + kRowCol + " LIMIT 1 OFFSET " +
+                             std::to_string(count));
+    return r.rows() ? static_cast<std::uint64_t>(r.int64(0, 0)) : kLastRow;
   }
 
   std::string new_part_path(const std::string& split, std::size_t part) const {
@@ -735,20 +759,20 @@ class Exporter {
   }
 
   // A part file the interrupted run finished, if it starts where this one must.
-  const JournalDone* finished_part(const PartSlot& slot, std::uint64_t rows) const {
+  // A part file the interrupted run finished, if it starts where this one must.
+  const JournalDone* finished_part(const PartSlot& slot, std::uint64_t rows_left) const {
     auto it = done_.find({slot.split, slot.index});
-    if (it == done_.end() || it->second.slot.begin != slot.begin || it->second.slot.end > rows ||
-        (it->second.slot.end <= slot.begin && rows > 0))
-      return nullptr;
-    return &it->second;
+    return it != done_.end() && fits(it->second.slot, slot, rows_left) ? &it->second : nullptr;
   }
 
-  const JournalUpload* upload_in_flight(const PartSlot& slot, std::uint64_t rows) const {
+  const JournalUpload* upload_in_flight(const PartSlot& slot, std::uint64_t rows_left) const {
     auto it = uploads_.find({slot.split, slot.index});
-    if (it == uploads_.end() || it->second.slot.begin != slot.begin || it->second.slot.end > rows ||
-        (it->second.slot.end <= slot.begin && rows > 0))
-      return nullptr;
-    return &it->second;
+    return it != uploads_.end() && fits(it->second.slot, slot, rows_left) ? &it->second : nullptr;
+  }
+
+  static bool fits(const PartSlot& journaled, const PartSlot& wanted, std::uint64_t rows_left) {
+    return journaled.begin == wanted.begin && journaled.rows <= rows_left && journaled.end >= journaled.begin &&
+           (journaled.rows > 0 || rows_left == 0);
   }
 
   // Writes one part file with its progress journaled; an upload in flight is continued, or,
@@ -790,9 +814,9 @@ class Exporter {
     auto writer = store_->open_writer(key, WriteOptions{0, observer.get(), resume});
     const std::uint64_t bytes_before = counters.bytes_done.load();
     FifoPartSink sink(fifo_path(), *writer, counters.bytes_done);
-    const std::string sql = "COPY (SELECT * EXCLUDE (" + std::string(kLenCol) + ") FROM " + split.table +
-                            " WHERE rowid >= " + std::to_string(slot.begin) + " AND rowid < " + std::to_string(slot.end) +
-                            ") TO " + sql_string(fifo_path()) + " (FORMAT parquet, COMPRESSION " + compression_sql() +
+    const std::string sql = "COPY (SELECT * EXCLUDE (" + std::string(kLenCol) + ", " + kRowCol + ") FROM " + split.table +
+                            " WHERE " + kRowCol + " >= " + std::to_string(slot.begin) + " AND " + kRowCol + " < " +
+                            std::to_string(slot.end) + ") TO " + sql_string(fifo_path()) + " (FORMAT parquet, COMPRESSION " + compression_sql() +
                             ", ROW_GROUP_SIZE " + std::to_string(cfg_.row_group_size) + ", USE_TMP_FILE false)";
     try {
       db.execute(sql);
@@ -819,9 +843,9 @@ class Exporter {
       resume_.uploads_continued += 1;
       resume_.bytes_reused += reused.bytes_reused;
     }
-    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(slot.end - slot.begin)},
+    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(slot.rows)},
                               {"bytes_reused", std::to_string(reused.bytes_reused)}});
-    return FileEntry{relative_path, d.size, slot.end - slot.begin, to_hex(d.md5), to_hex(d.sha256),
+    return FileEntry{relative_path, d.size, slot.rows, to_hex(d.md5), to_hex(d.sha256),
                      crc64_to_base64(d.crc64nvme), info.etag};
   }
 

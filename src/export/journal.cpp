@@ -29,12 +29,12 @@ std::string slot_name(const PartSlot& slot) {
 }
 
 json slot_to_json(const PartSlot& slot) {
-  return {{"split", slot.split}, {"index", slot.index}, {"begin", slot.begin}, {"end", slot.end}};
+  return {{"split", slot.split}, {"index", slot.index}, {"begin", slot.begin}, {"end", slot.end}, {"rows", slot.rows}};
 }
 
 PartSlot slot_from_json(const json& j) {
   return PartSlot{j.at("split").get<std::string>(), j.at("index").get<std::size_t>(), j.at("begin").get<std::uint64_t>(),
-                  j.at("end").get<std::uint64_t>()};
+                  j.at("end").get<std::uint64_t>(), j.at("rows").get<std::uint64_t>()};
 }
 
 // Writes each change of one upload's record in order: part callbacks arrive from upload

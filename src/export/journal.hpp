@@ -21,11 +21,13 @@
 
 namespace splitship {
 
-// Where a part file sits in its split: the split's rows [begin, end) in staging order.
+// Where a part file sits in its split: the split's rows with staging row ids in [begin, end),
+// `rows` of them.
 struct PartSlot {
   std::string split;
   std::size_t index = 0;
   std::uint64_t begin = 0, end = 0;
+  std::uint64_t rows = 0;
 };
 
 struct JournalDone {
