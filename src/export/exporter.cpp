@@ -199,7 +199,10 @@ LengthSource length_source(const ExportConfig& cfg, const InputShape& shape) {
 // ---- the export ----------------------------------------------------------------------
 struct StagedSplit {
   std::string name;
-  std::string table;
+  std::string table;   // the split's view: rows of `source` where `key` is `key_text`
+  std::string source;  // the staging table
+  std::string key;     // SQL over `source` telling the split of a row, as text
+  std::string key_text;
 };
 
 class Exporter {
@@ -466,13 +469,12 @@ class Exporter {
     throw_if_cancelled();
     log_.debug("staged", {{"splits", std::to_string(staged.size())}});
 
-    std::vector<SplitEntry> entries;
+    std::vector<SplitEntry> entries = compute_stats(db, staged);
     counters_.clear();
-    for (const auto& s : staged) {
-      entries.push_back(compute_stats(db, s));
+    for (const auto& e : entries) {
       auto c = std::make_unique<SplitCounters>();
-      c->name = s.name;
-      c->rows_total = entries.back().stats.num_documents;
+      c->name = e.name;
+      c->rows_total = e.stats.num_documents;
       counters_.push_back(std::move(c));
     }
     for (auto& e : entries) e.checksum = stats_checksum(e.stats);
@@ -582,8 +584,9 @@ class Exporter {
                           kHashCol + " FROM __src)",
                       inputs_);
       for (std::size_t i = 0; i < cfg_.weights.size(); ++i)
-        out.push_back({cfg_.weights[i].name, split_view(db, out.size(), "__staged", kSplitCol,
-                                                        std::string(kSplitCol) + " = " + std::to_string(i))});
+        out.push_back({cfg_.weights[i].name,
+                       split_view(db, out.size(), "__staged", kSplitCol, std::string(kSplitCol) + " = " + std::to_string(i)),
+                       "__staged", "CAST(" + std::string(kSplitCol) + " AS VARCHAR)", std::to_string(i)});
     } else {
       require_column(shape, cfg_.split_column, "--split-column");
       execute_reading(db, "CREATE TABLE __staged AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM __src", inputs_);
@@ -596,8 +599,8 @@ class Exporter {
                "fill the column or filter those rows out first");
         const std::string name = values.text(0, r);
         validate_split_name(name, "--split-column '" + cfg_.split_column + "'");
-        out.push_back({name, split_view(db, out.size(), "__staged", col,
-                                        "CAST(" + col + " AS VARCHAR) = " + sql_string(name))});
+        out.push_back({name, split_view(db, out.size(), "__staged", col, "CAST(" + col + " AS VARCHAR) = " + sql_string(name)),
+                       "__staged", "CAST(" + col + " AS VARCHAR)", name});
       }
       if (out.empty()) warn("the input has no rows: nothing to split");
     }
@@ -622,49 +625,73 @@ class Exporter {
       const LengthSource len = checked_length_source(db, shape, view);
       const std::string table = "__input_" + std::to_string(out.size());
       execute_reading(db, "CREATE TABLE " + table + " AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM " + view, inputs);
-      out.push_back({name, split_view(db, out.size(), table, "", "true")});
+      out.push_back({name, split_view(db, out.size(), table, "", "true"), table, "'all'", "all"});
     }
     return out;
   }
 
-  SplitEntry compute_stats(DuckDb& db, const StagedSplit& split) {
-    SplitEntry entry;
-    entry.name = split.name;
-    SplitStats& s = entry.stats;
-    QueryResult schema = db.query("DESCRIBE " + split.table);
+  // Stats of every split, one grouped pass per staging table (not one scan per split).
+  std::vector<SplitEntry> compute_stats(DuckDb& db, const std::vector<StagedSplit>& staged) {
+    std::vector<SplitEntry> entries(staged.size());
+    std::map<std::string, std::vector<std::size_t>> by_source;
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+      entries[i].name = staged[i].name;
+      by_source[staged[i].source].push_back(i);
+    }
+    for (const auto& [source, members] : by_source) stats_of_source(db, staged, members, entries);
+    for (const auto& e : entries)
+      if (e.stats.num_documents == 0) warn("split '" + e.name + "' is empty; it is published with one empty part");
+    return entries;
+  }
+
+  void stats_of_source(DuckDb& db, const std::vector<StagedSplit>& staged, const std::vector<std::size_t>& members,
+                       std::vector<SplitEntry>& entries) {
+    const StagedSplit& first = staged[members.front()];
+    std::map<std::string, SplitStats*> by_key;
     std::vector<std::string> cols;
+    QueryResult schema = db.query("DESCRIBE " + first.table);
     for (std::uint64_t r = 0; r < schema.rows(); ++r) {
       const std::string name = schema.text(0, r);
       if (name == kLenCol || name == kRowCol) continue;
-      s.schema_fields.push_back({name, schema.text(1, r)});
       cols.push_back(name);
+      for (std::size_t m : members) entries[m].stats.schema_fields.push_back({name, schema.text(1, r)});
+    }
+    for (std::size_t m : members) {
+      by_key[staged[m].key_text] = &entries[m].stats;
+      for (const auto& c : cols) entries[m].stats.null_counts.emplace_back(c, 0);
     }
     const std::string L = kLenCol;
-    std::string sql = "SELECT count(*), coalesce(min(" + L + "), 0), coalesce(max(" + L + "), 0), CAST(coalesce(sum(" + L +
-                      "), 0) AS BIGINT), coalesce(avg(" + L + "), 0), coalesce(quantile_disc(" + L + ", 0.5), 0), coalesce(quantile_disc(" +
-                      L + ", 0.95), 0), coalesce(quantile_disc(" + L + ", 0.99), 0)";
+    std::string sql = "SELECT " + first.key + " AS __k, count(*), coalesce(min(" + L + "), 0), coalesce(max(" + L +
+                      "), 0), CAST(coalesce(sum(" + L + "), 0) AS BIGINT), coalesce(avg(" + L + "), 0), coalesce(quantile_disc(" +
+                      L + ", 0.5), 0), coalesce(quantile_disc(" + L + ", 0.95), 0), coalesce(quantile_disc(" + L + ", 0.99), 0)";
     for (const auto& c : cols) sql += ", count(*) - count(" + sql_ident(c) + ")";
-    QueryResult r = db.query(sql + " FROM " + split.table);
-    s.num_documents = static_cast<std::uint64_t>(r.int64(0, 0));
-    s.length = {r.int64(1, 0), r.int64(2, 0), r.int64(3, 0), r.real(4, 0), r.int64(5, 0), r.int64(6, 0), r.int64(7, 0)};
-    for (std::size_t i = 0; i < cols.size(); ++i)
-      s.null_counts.emplace_back(cols[i], static_cast<std::uint64_t>(r.int64(8 + i, 0)));
+    QueryResult r = db.query(sql + " FROM " + first.source + " GROUP BY __k");
+    for (std::uint64_t row = 0; row < r.rows(); ++row) {
+      if (r.is_null(0, row)) continue;
+      auto it = by_key.find(r.text(0, row));
+      if (it == by_key.end()) continue;
+      SplitStats& s = *it->second;
+      s.num_documents = static_cast<std::uint64_t>(r.int64(1, row));
+      s.length = {r.int64(2, row), r.int64(3, row), r.int64(4, row), r.real(5, row), r.int64(6, row), r.int64(7, row), r.int64(8, row)};
+      for (std::size_t i = 0; i < cols.size(); ++i) s.null_counts[i].second = static_cast<std::uint64_t>(r.int64(9 + i, row));
+    }
 
-    const InputShape shape = describe_relation(db, split.table);
+    const InputShape shape = describe_relation(db, first.table);
     std::string roles_sql;
     if (shape.has_message_roles)
-      roles_sql = "SELECT coalesce(CAST(r AS VARCHAR), '<null>'), count(*) FROM (SELECT unnest(list_transform(\"messages\", m -> m.role)) AS r FROM " +
-                  split.table + ") GROUP BY ALL";
+      roles_sql = "SELECT __k, coalesce(CAST(r AS VARCHAR), '<null>'), count(*) FROM (SELECT " + first.key +
+                  " AS __k, unnest(list_transform(\"messages\", m -> m.role)) AS r FROM " + first.source + ") GROUP BY ALL";
     else if (shape.has_role)
-      roles_sql = "SELECT coalesce(CAST(\"role\" AS VARCHAR), '<null>'), count(*) FROM " + split.table + " GROUP BY ALL";
+      roles_sql = "SELECT " + first.key + " AS __k, coalesce(CAST(\"role\" AS VARCHAR), '<null>'), count(*) FROM " +
+                  first.source + " GROUP BY ALL";
     role_description_ = shape.has_message_roles ? "messages[].role" : shape.has_role ? "role column" : "none";
-    if (!roles_sql.empty()) {
-      QueryResult roles = db.query(roles_sql);
-      for (std::uint64_t i = 0; i < roles.rows(); ++i)
-        s.role_distribution[roles.text(0, i)] = static_cast<std::uint64_t>(roles.int64(1, i));
+    if (roles_sql.empty()) return;
+    QueryResult roles = db.query(roles_sql);
+    for (std::uint64_t i = 0; i < roles.rows(); ++i) {
+      if (roles.is_null(0, i)) continue;
+      auto it = by_key.find(roles.text(0, i));
+      if (it != by_key.end()) it->second->role_distribution[roles.text(1, i)] = static_cast<std::uint64_t>(roles.int64(2, i));
     }
-    if (s.num_documents == 0) warn("split '" + split.name + "' is empty; it is published with one empty part");
-    return entry;
   }
 
   // With --overwrite the old manifest goes first, so no reader ever pairs it with new parts;
