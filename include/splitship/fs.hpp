@@ -28,6 +28,8 @@ void write_all(int fd, const void* data, std::size_t size, std::string_view path
 void fsync_or_throw(int fd, std::string_view path);
 void fsync_dir(const std::string& dir);
 void make_dirs(const std::string& dir);
+// The path made absolute (against the working folder) and normalised, without touching disk.
+std::string absolute_path(std::string_view path);
 // A random lowercase alphanumeric string (for temp names and run ids).
 std::string random_suffix(std::size_t length);
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -80,6 +81,8 @@ class TerminalProgress final : public ProgressListener {
 
 std::string json_escape(std::string_view s);
 std::string utc_now_iso8601();
+// "2026-11-24T03:34:11.381Z" for a point in time (e.g. a file's mtime).
+std::string iso8601_utc(const timespec& ts);
 // "20261124T031500Z": run ids and SigV4's x-amz-date.
 std::string utc_now_basic();
 

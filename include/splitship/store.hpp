@@ -140,6 +140,8 @@ class LocalStore final : public Store {
 
  private:
   std::string path_of(std::string_view key) const;
+  template <typename Visit>
+  void walk(const std::string& prefix, Visit&& visit) const;
   std::string root_;
 };
 

@@ -313,13 +313,12 @@ class Exporter {
     return "the file list differs";
   }
 
-  // Size and modification time of every input file, absolute paths: what a resume compares.
+  // Size and modification time of every input file (resolved paths are absolute): what a
+  // resume compares.
   json source_fingerprint() const {
     json files = json::array();
     auto add = [&](const InputSet& set) {
-      for (const auto& f : set.files)
-        files.push_back({{"path", std::filesystem::absolute(f.path).lexically_normal().string()},
-                         {"size", f.size}, {"mtime_ns", f.mtime_ns}});
+      for (const auto& f : set.files) files.push_back({{"path", f.path}, {"size", f.size}, {"mtime_ns", f.mtime_ns}});
     };
     add(inputs_);
     for (const auto& [name, set] : per_input_sets_) add(set);

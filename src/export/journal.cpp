@@ -189,7 +189,6 @@ std::vector<JournalUpload> Journal::read_uploads() const {
       u.path = j.at("path");
       u.upload.upload_id = j.at("upload_id");
       u.upload.part_size = j.at("part_size");
-      for (const auto& p : j.at("parts")) u.parts.emplace_back(p.at("number").get<int>(), p.at("md5").get<std::string>());
       out.push_back(std::move(u));
     } catch (const std::exception& e) {
       fail(ErrorKind::Input, "the journal object " + store_.url_of(obj.key) + " is incomplete: " + e.what(),
@@ -213,18 +212,25 @@ std::unique_ptr<UploadObserver> Journal::observe_upload(const PartSlot& slot, co
 }
 
 void Journal::remove_all() {
+  // The listing adds what earlier processes wrote. After Ctrl-C it is refused (only deletes
+  // still go out): what this process wrote is then all we can remove.
+  std::vector<ObjectInfo> listed;
+  try {
+    listed = store_.list(prefix_);
+  } catch (const std::exception& e) {
+    log_.debug("could not list the journal; removing what this process wrote", {{"error", e.what()}});
+  }
+  remove_listed(listed);
+}
+
+void Journal::remove_listed(const std::vector<ObjectInfo>& objects) {
   std::set<std::string> keys;
   {
     std::lock_guard lock(written_mutex_);
     keys = written_;
   }
-  // The listing adds what earlier processes wrote. After Ctrl-C it is refused (only deletes
-  // still go out): what this process wrote is then all we can remove.
-  try {
-    for (const auto& obj : store_.list(prefix_)) keys.insert(obj.key);
-  } catch (const std::exception& e) {
-    log_.debug("could not list the journal; removing what this process wrote", {{"error", e.what()}});
-  }
+  for (const auto& obj : objects)
+    if (obj.key.rfind(prefix_, 0) == 0) keys.insert(obj.key);
   // run.json last: while it exists, the run is still known to be unfinished.
   for (const auto& key : keys)
     if (key != run_key()) store_.remove(key);

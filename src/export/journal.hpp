@@ -38,8 +38,9 @@ struct JournalDone {
 struct JournalUpload {
   PartSlot slot;
   std::string path;  // relative to the run, as in the manifest
+  // The record also lists the parts sent; a resume asks the server instead (ListParts), and
+  // reuses a part only if its ETag is the MD5 of the bytes produced now.
   UploadToResume upload;
-  std::vector<std::pair<int, std::string>> parts;  // number → md5 hex, as they were sent
 };
 
 // Who holds a run: refreshed by a heartbeat while an export runs, cleared when it stops.
@@ -54,7 +55,8 @@ class Journal {
   Journal(Store& store, std::string run_id, Logger& log);
 
   static std::string prefix_of(const std::string& run_id) { return run_id + "/_journal/"; }
-  std::string run_key() const { return prefix_ + "run.json"; }
+  static std::string run_key_of(const std::string& run_id) { return prefix_of(run_id) + "run.json"; }
+  std::string run_key() const { return run_key_of(run_id_); }
   std::string url() const { return store_.url_of(prefix_); }
 
   // run.json, or nullopt when the run has no journal. Throws Error(Input) when unreadable.
@@ -78,8 +80,10 @@ class Journal {
   // Journals an upload's id and each part as it is sent, so a later run can continue it.
   std::unique_ptr<UploadObserver> observe_upload(const PartSlot& slot, const std::string& path);
 
-  // Removes every journal object of the run.
+  // Removes every journal object of the run (listing them).
   void remove_all();
+  // The same, from a listing the caller already has (gc), plus what this process wrote.
+  void remove_listed(const std::vector<ObjectInfo>& objects);
   // Writes a journal object (and remembers it, for removal without a listing).
   void put(const std::string& key, const std::string& text);
 

@@ -1,9 +1,8 @@
 // The settings that decide an export's output, as the journal records them: a resume must
 // use the same ones, and `splitship resume` rebuilds the configuration from them.
-#include <filesystem>
-
 #include "export/journal.hpp"
 #include "splitship/error.hpp"
+#include "splitship/fs.hpp"
 #include "splitship/export.hpp"
 
 namespace splitship {
@@ -11,10 +10,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string absolute(const std::string& path) {
-  if (path.rfind("s3://", 0) == 0) return path;
-  return std::filesystem::absolute(path).lexically_normal().string();
-}
+std::string absolute(const std::string& path) { return path.rfind("s3://", 0) == 0 ? path : absolute_path(path); }
 
 const char* mode_name(SplitMode mode) {
   switch (mode) {

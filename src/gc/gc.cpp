@@ -10,8 +10,6 @@
 namespace splitship {
 namespace {
 
-constexpr std::string_view kJournalRun = "/_journal/run.json";
-
 struct RunFolder {
   bool published = false;
   bool journaled = false;
@@ -27,7 +25,7 @@ std::map<std::string, RunFolder> find_runs(Store& store) {
     if (slash == std::string::npos) continue;
     const std::string run = obj.key.substr(0, slash);
     if (obj.key == run + "/" + kManifestName) runs[run].published = true;
-    if (obj.key == run + std::string(kJournalRun)) runs[run].journaled = true;
+    if (obj.key == Journal::run_key_of(run)) runs[run].journaled = true;
   }
   for (auto& obj : all) {
     const auto slash = obj.key.find('/');
@@ -36,14 +34,6 @@ std::map<std::string, RunFolder> find_runs(Store& store) {
     if (it != runs.end()) it->second.objects.push_back(std::move(obj));
   }
   return runs;
-}
-
-void remove_journal_objects(Store& store, const std::string& run, const std::vector<ObjectInfo>& objects) {
-  const std::string prefix = Journal::prefix_of(run);
-  const std::string run_key = prefix + "run.json";
-  for (const auto& obj : objects)
-    if (obj.key.rfind(prefix, 0) == 0 && obj.key != run_key) store.remove(obj.key);
-  store.remove(run_key);  // last: while it exists the run is known to be unfinished
 }
 
 }  // namespace
@@ -55,7 +45,7 @@ std::vector<GcItem> collect_garbage(Store& store, const GcOptions& options, Logg
     if (!folder.journaled) continue;
     if (folder.published) {
       items.push_back({GcItem::Kind::PublishedJournal, store.url_of(Journal::prefix_of(run)), "the run is published"});
-      if (options.remove) remove_journal_objects(store, run, folder.objects);
+      if (options.remove) Journal(store, run, log).remove_listed(folder.objects);
       continue;
     }
     Journal journal(store, run, log);
@@ -81,7 +71,7 @@ std::vector<GcItem> collect_garbage(Store& store, const GcOptions& options, Logg
     for (const auto& u : store.pending_uploads(run + "/")) store.abort_upload(u);
     for (const auto& obj : folder.objects)
       if (obj.key.rfind(Journal::prefix_of(run), 0) != 0) store.remove(obj.key);
-    remove_journal_objects(store, run, folder.objects);
+    journal.remove_listed(folder.objects);
   }
   for (const auto& u : store.pending_uploads("")) {
     const auto slash = u.key.find('/');

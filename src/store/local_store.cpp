@@ -6,14 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "splitship/error.hpp"
 #include "splitship/fs.hpp"
+#include "splitship/log.hpp"
 #include "splitship/store.hpp"
 
 namespace fs = std::filesystem;
@@ -35,15 +34,7 @@ bool is_temp_name(const std::string& filename) {
          filename.size() == at + kTempMarker.size() + 8;
 }
 
-std::string mtime_iso8601(const struct stat& st) {
-  std::tm tm{};
-  gmtime_r(&st.st_mtim.tv_sec, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%03ldZ", buf, st.st_mtim.tv_nsec / 1000000);
-  return out;
-}
+
 
 UniqueFd create_exclusive(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
@@ -116,17 +107,27 @@ std::optional<ObjectInfo> LocalStore::head(const std::string& key) {
   return ObjectInfo{key, static_cast<std::uint64_t>(st.st_size), {}};
 }
 
-std::vector<ObjectInfo> LocalStore::list(const std::string& prefix) {
-  std::vector<ObjectInfo> out;
+// Calls visit(key, stat) for every regular file under the prefix: finished objects and
+// temp files of unfinished writes alike.
+template <typename Visit>
+void LocalStore::walk(const std::string& prefix, Visit&& visit) const {
   const fs::path base = path_of(prefix);
   std::error_code ec;
-  if (!fs::is_directory(base, ec)) return out;
+  if (!fs::is_directory(base, ec)) return;
   for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (!it->is_regular_file(ec) || is_temp_name(it->path().filename().string())) continue;
-    const std::string rel = fs::relative(it->path(), root_, ec).string();
-    out.push_back(ObjectInfo{rel, static_cast<std::uint64_t>(it->file_size(ec)), {}});
+    struct stat st {};
+    if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    visit(fs::relative(it->path(), root_, ec).string(), st);
   }
+}
+
+std::vector<ObjectInfo> LocalStore::list(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  walk(prefix, [&](const std::string& key, const struct stat& st) {
+    if (!is_temp_name(fs::path(key).filename().string()))
+      out.push_back(ObjectInfo{key, static_cast<std::uint64_t>(st.st_size), {}});
+  });
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }
@@ -142,19 +143,12 @@ void LocalStore::remove(const std::string& key) {
 
 std::vector<PendingUpload> LocalStore::pending_uploads(const std::string& prefix) {
   std::vector<PendingUpload> out;
-  const fs::path base = path_of(prefix);
-  std::error_code ec;
-  if (!fs::is_directory(base, ec)) return out;
-  for (auto it = fs::recursive_directory_iterator(base, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    struct stat st {};
-    if (!is_temp_name(name) || ::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const std::string temp_key = fs::relative(it->path(), root_, ec).string();
+  walk(prefix, [&](const std::string& temp_key, const struct stat& st) {
+    const std::string name = fs::path(temp_key).filename().string();
+    if (!is_temp_name(name)) return;
     const std::string target = name.substr(1, name.rfind(kTempMarker) - 1);
-    const std::string key = (fs::path(temp_key).parent_path() / target).string();
-    out.push_back(PendingUpload{key, temp_key, mtime_iso8601(st)});
-  }
+    out.push_back(PendingUpload{(fs::path(temp_key).parent_path() / target).string(), temp_key, iso8601_utc(st.st_mtim)});
+  });
   std::sort(out.begin(), out.end(), [](const PendingUpload& a, const PendingUpload& b) { return a.upload_id < b.upload_id; });
   return out;
 }

@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "splitship/error.hpp"
+#include "splitship/fs.hpp"
 #include "splitship/store.hpp"
 
 namespace splitship {
@@ -34,7 +35,7 @@ StoreLocation parse_store_location(std::string_view dest) {
          "use a folder path, file://PATH or s3://BUCKET/PREFIX");
   if (path.empty()) fail(ErrorKind::Usage, "destination '" + std::string(dest) + "' has no path");
   loc.scheme = StoreLocation::Scheme::File;
-  loc.root = std::filesystem::absolute(std::filesystem::path(path)).lexically_normal().string();
+  loc.root = absolute_path(path);
   while (loc.root.size() > 1 && loc.root.back() == '/') loc.root.pop_back();
   return loc;
 }

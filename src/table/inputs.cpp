@@ -10,6 +10,7 @@
 #include <set>
 
 #include "splitship/error.hpp"
+#include "splitship/fs.hpp"
 #include "splitship/table.hpp"
 
 namespace fs = std::filesystem;
@@ -42,7 +43,7 @@ InputFile stat_input(const std::string& path, std::string_view given) {
   if (::access(path.c_str(), R_OK) != 0)
     fail(ErrorKind::Input, "input is not readable: " + path + ": " + errno_text(errno), "check its permissions");
   const std::int64_t mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  return InputFile{fs::absolute(path).lexically_normal().string(), static_cast<std::uint64_t>(st.st_size), mtime_ns};
+  return InputFile{absolute_path(path), static_cast<std::uint64_t>(st.st_size), mtime_ns};
 }
 
 // The folder before the first path segment holding a wildcard.

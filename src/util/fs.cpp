@@ -49,6 +49,10 @@ void make_dirs(const std::string& dir) {
          "check the destination path and its permissions");
 }
 
+std::string absolute_path(std::string_view path) {
+  return std::filesystem::absolute(std::filesystem::path(path)).lexically_normal().string();
+}
+
 std::string random_suffix(std::size_t length) {
   static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device rd;

@@ -39,6 +39,10 @@ std::string utc_now_basic() {
 std::string utc_now_iso8601() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
+  return iso8601_utc(ts);
+}
+
+std::string iso8601_utc(const timespec& ts) {
   std::tm tm{};
   gmtime_r(&ts.tv_sec, &tm);
   char buf[40];

@@ -1,6 +1,5 @@
 """Exports to the real S3-compatible server (Ceph's RADOS Gateway), checked with an independent
 client (boto3): keys, sizes, ETags, downloaded bytes, rows; no object GETs by splitship."""
-import base64
 import collections
 import hashlib
 import json
@@ -287,9 +286,9 @@ class S3ResumeTest(S3DataCase):
         return S3DataCase.export_args(cls, dest, run_id, "--target-file-size", "9MiB", "--part-size", str(cls.PART),
                                 "--compression", "none", "--concurrency", str(cls.CONCURRENCY), *extra)
 
-    def interrupted_then_resumed(self, kill_when, rerun=None):
+    def interrupted_then_resumed(self, kill_when, rerun=True):
         """Runs the export through a counting proxy, kill -9 when kill_when(n_part_puts) says so,
-        then re-runs it (same command, or `rerun`) through the same proxy."""
+        then (with rerun) runs the same command again through the same proxy."""
         prefix = s3h.unique_prefix("resume")
         dest = f"s3://{self.bucket}/{prefix}"
         state = {"puts": 0, "proc": None}
@@ -310,9 +309,7 @@ class S3ResumeTest(S3DataCase):
         state["proc"].communicate(timeout=300)
         killed = state["proc"].returncode == -signal.SIGKILL
         state["proc"] = None
-        if rerun is None:
-            rerun = self.args(dest, "r", "--log-format", "json")
-        out = run_cli(*rerun, env=env)
+        out = run_cli(*self.args(dest, "r", "--log-format", "json"), env=env) if rerun else None
         return prefix, killed, out, proxy
 
     def check_resumed(self, prefix, out, proxy):
@@ -354,12 +351,8 @@ class S3ResumeTest(S3DataCase):
                 self.check_resumed(prefix, out, proxy)
 
     def test_resume_command_with_store_options(self):
-        dest_holder = {}
-
-        def rerun_args():
-            return ("resume", dest_holder["run"], "--part-size", "8MiB", "--concurrency", "3", "--log-format", "json")
         prefix = s3h.unique_prefix("resumecmd")
-        dest_holder["run"] = f"s3://{self.bucket}/{prefix}/r"
+        run = f"s3://{self.bucket}/{prefix}/r"
         # The journaled upload keeps its 5 MiB parts even though the resume asks for 8 MiB.
         proc = subprocess.Popen([BIN, *map(str, self.args(f"s3://{self.bucket}/{prefix}", "r"))], env=s3h.cli_env(self.s3),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -370,15 +363,15 @@ class S3ResumeTest(S3DataCase):
         time.sleep(0.3)
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
-        out = self.cli(*rerun_args(), check=0)
+        out = self.cli("resume", run, "--part-size", "8MiB", "--concurrency", "3", "--log-format", "json", check=0)
         self.assertIn("resumed", json.loads(out.stdout.strip().splitlines()[-1]))
-        self.cli("verify", "--deep", dest_holder["run"], check=0)
+        self.cli("verify", "--deep", run, check=0)
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
     def reference_puts(self):
         """The PUTs of an uninterrupted run of the same export (through a counting proxy)."""
         if not hasattr(type(self), "_reference_puts"):
-            prefix, killed, out, proxy = self.interrupted_then_resumed(lambda puts: False)
+            prefix, killed, out, proxy = self.interrupted_then_resumed(lambda puts: False, rerun=False)
             type(self)._reference_puts = [(m, t, n) for m, t, n in proxy.forwarded
                                           if m == "PUT" and "/_journal/" not in t]
         return type(self)._reference_puts
