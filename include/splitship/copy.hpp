@@ -16,6 +16,7 @@ struct CopyConfig {
   std::string source;  // a file, or a folder with recursive
   std::string dest;    // s3://BUCKET/KEY, or s3://BUCKET/PREFIX/ (trailing '/': keep the file name)
   bool recursive = false;
+  int parallel_files = 4;  // files uploaded at once; their parts share the store's buffers
   S3Settings s3;
 };
 
@@ -36,6 +37,9 @@ struct CopyItem {
 std::vector<CopyItem> plan_copy(const std::string& source, const std::string& dest_prefix, bool dest_is_folder,
                                 bool recursive);
 
-std::vector<CopiedObject> run_copy(const CopyConfig& config, Logger& log, CancelToken& cancel);
+// Uploads every planned file; `progress` (may be null) is updated about five times a second.
+// The first failure stops the files still uploading and is rethrown; files already uploaded stay.
+std::vector<CopiedObject> run_copy(const CopyConfig& config, Logger& log, CancelToken& cancel,
+                                   ProgressListener* progress = nullptr);
 
 }  // namespace splitship

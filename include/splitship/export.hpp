@@ -36,6 +36,7 @@ struct ExportConfig {
   bool overwrite = false;
 
   DuckDbSettings duckdb;  // memory limit, threads; temp_directory defaults to work_dir
+  int parallel_splits = 2;  // splits written at once, each by its own DuckDB connection
   std::string work_dir;   // scratch space for DuckDB's staging tables; empty: $TMPDIR or /tmp
   S3Settings s3;          // used when dest is s3://
 };

@@ -52,11 +52,17 @@ struct SplitProgress {
   std::uint64_t bytes_done = 0;
   std::uint64_t parts_done = 0;
 };
+// Files of `cp`: bytes handed to the store so far.
+struct TransferProgress {
+  std::uint64_t files_total = 0, files_done = 0;
+  std::uint64_t bytes_total = 0, bytes_done = 0;
+};
 struct ProgressSnapshot {
-  std::string phase;         // "reading", "writing", "publishing"
+  std::string phase;         // "reading", "writing", "publishing"; "uploading" for cp
   double phase_fraction = -1;  // 0..1 while reading, when DuckDB knows
   double elapsed_s = 0;
   std::vector<SplitProgress> splits;
+  TransferProgress transfer;  // cp
 };
 
 class ProgressListener {

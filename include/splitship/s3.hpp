@@ -19,6 +19,10 @@ namespace splitship {
 
 enum class AddressingStyle { Auto, Path, Virtual };
 enum class ChecksumAlgorithm { None, Crc64Nvme, Crc32c, Sha256 };
+// Auto: a body whose Content-MD5 is sent (every body splitship sends) goes UNSIGNED-PAYLOAD.
+// The signature covers the Content-MD5 header and the server refuses a body that does not
+// match it, so the body is as protected as with a signed SHA-256, one hash pass cheaper.
+enum class PayloadSigning { Auto, Signed, Unsigned };
 
 // What the user said on the command line; empty / unset means "not given, look further".
 struct S3Options {
@@ -33,6 +37,7 @@ struct S3Options {
   bool no_verify_ssl = false;
   bool no_sign_request = false;
   bool unsigned_payload = false;
+  bool signed_payload = false;
   std::string checksum_algorithm;  // CRC64NVME | CRC32C | SHA256 | none
   std::optional<std::uint64_t> part_size;
   std::optional<int> concurrency;
@@ -61,7 +66,7 @@ struct S3Settings {
   double connect_timeout_s = 10;
   std::string ca_bundle;  // empty: the system's
   bool verify_tls = true;
-  bool unsigned_payload = false;
+  PayloadSigning payload_signing = PayloadSigning::Auto;
   ChecksumAlgorithm checksum = ChecksumAlgorithm::None;
   std::uint64_t part_size = kDefaultPartSize;
   int concurrency = 8;

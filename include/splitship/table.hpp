@@ -2,6 +2,8 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,9 +21,30 @@ struct DuckDbSettings {
 };
 
 class QueryResult;
+class DuckDb;
 
-// A database and one connection, owned together. query() throws Error(Input) with DuckDB's
-// message reduced to one line.
+// One connection to a DuckDB database. Queries on different connections of one database run
+// at the same time (splits are written in parallel); a connection is used by one thread.
+// query() throws Error(Input) with DuckDB's message reduced to one line, Error(Cancelled)
+// when interrupted.
+class DuckDbConnection {
+ public:
+  explicit DuckDbConnection(DuckDb& db);
+  ~DuckDbConnection();
+  DuckDbConnection(const DuckDbConnection&) = delete;
+  DuckDbConnection& operator=(const DuckDbConnection&) = delete;
+
+  QueryResult query(const std::string& sql);
+  void execute(const std::string& sql);
+  void interrupt();   // safe from another thread: the running query fails soon after
+  double progress();  // 0..100 of the running query, or -1 when unknown
+
+ private:
+  DuckDb& db_;
+  _duckdb_connection* con_ = nullptr;
+};
+
+// A database and its main connection, owned together; more connections come from connect().
 class DuckDb {
  public:
   DuckDb(const std::string& path, const DuckDbSettings& settings);
@@ -31,13 +54,22 @@ class DuckDb {
 
   QueryResult query(const std::string& sql);
   void execute(const std::string& sql);
-  void interrupt();      // safe from another thread: the running query fails soon after
-  double progress();     // 0..1 of the running query, or -1 when unknown
+  DuckDbConnection& main() { return *main_; }
+  // Another connection, for work beside the main one. Destroy it before the DuckDb.
+  std::unique_ptr<DuckDbConnection> connect();
+  void interrupt();   // every connection: safe from another thread
+  double progress();  // of the main connection's running query
   static std::string version();
 
  private:
+  friend class DuckDbConnection;
+  void enrol(DuckDbConnection* c);
+  void leave(DuckDbConnection* c);
+
   _duckdb_database* db_ = nullptr;
-  _duckdb_connection* con_ = nullptr;
+  std::mutex connections_mutex_;
+  std::vector<DuckDbConnection*> connections_;  // for interrupt()
+  std::unique_ptr<DuckDbConnection> main_;
 };
 
 class QueryResult {

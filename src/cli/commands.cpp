@@ -44,7 +44,10 @@ void add_store_options(CLI::App& cmd, StoreOptions& o) {
   cmd.add_option("--ca-bundle", s.ca_bundle, "PEM file of certificate authorities for HTTPS")->group(group);
   cmd.add_flag("--no-verify-ssl", s.no_verify_ssl, "do not verify TLS certificates (unsafe)")->group(group);
   cmd.add_flag("--no-sign-request", s.no_sign_request, "send anonymous requests (public buckets)")->group(group);
-  cmd.add_flag("--unsigned-payload", s.unsigned_payload, "do not sign payload hashes (HTTPS endpoints; saves a SHA-256 pass)")->group(group);
+  cmd.add_flag("--unsigned-payload", s.unsigned_payload, "never sign payload hashes, not even of bodies without Content-MD5")->group(group);
+  cmd.add_flag("--signed-payload", s.signed_payload,
+               "sign each body's SHA-256 too (default: bodies protected by a signed Content-MD5 go unsigned)")
+      ->group(group);
   cmd.add_option("--checksum-algorithm", s.checksum_algorithm, "also send x-amz-checksum headers: CRC64NVME, CRC32C, SHA256 or none")->group(group);
   cmd.add_option("--part-size", o.part_size, "multipart part size (default 64MiB)")->group(group);
   cmd.add_option("--concurrency", s.concurrency, "parts uploaded at once (default 8)")->group(group);
@@ -82,10 +85,14 @@ Logger make_logger(const CommonOptions& common) {
 }
 
 std::string default_memory_limit() {
-  // A quarter of physical memory leaves room for upload buffers and the rest of the machine.
+  // A quarter of physical memory, at most 512 MiB. The staging table lives in a file, so
+  // DuckDB needs memory only for the rows in flight: on 2M chat documents 512 MiB exported as
+  // fast as 6 GiB (bench/), and kept the whole process under 1 GiB.
+  constexpr unsigned long long kCap = 512ULL << 20;
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return "";
-  return std::to_string(static_cast<unsigned long long>(pages) * static_cast<unsigned long long>(page) / 4 / (1 << 20)) + "MiB";
+  if (pages <= 0 || page <= 0) return std::to_string(kCap >> 20) + "MiB";
+  const unsigned long long quarter = static_cast<unsigned long long>(pages) * static_cast<unsigned long long>(page) / 4;
+  return std::to_string(std::min(quarter, kCap) >> 20) + "MiB";
 }
 
 void finish_export_config(ExportOptions& o, CLI::App& cmd) {
@@ -156,11 +163,15 @@ void print_summary(const Manifest& m, const std::string& run_url, bool json_line
               << " not sent again)\n";
 }
 
+// --progress auto draws only for a person watching a terminal.
+bool wants_progress(const CommonOptions& common) {
+  return common.progress == "always" ||
+         (common.progress == "auto" && ::isatty(STDERR_FILENO) && !common.quiet && common.log_format == "text");
+}
+
 int export_and_report(const ExportConfig& config, const CommonOptions& common, CancelToken& cancel) {
   Logger log = make_logger(common);
-  const bool show_progress = common.progress == "always" ||
-                             (common.progress == "auto" && ::isatty(STDERR_FILENO) && !common.quiet &&
-                              common.log_format == "text");
+  const bool show_progress = wants_progress(common);
   TerminalProgress progress(stderr);
   log.set_clear_line_hook(show_progress);
   ExportResult result = run_export(config, log, show_progress ? &progress : nullptr, cancel);
@@ -178,6 +189,7 @@ struct ResumeOptions {
   StoreOptions store;
   std::string memory_limit;
   int threads = 0;
+  int parallel_splits = 2;
   std::string work_dir;
 };
 
@@ -194,6 +206,7 @@ int do_resume(ResumeOptions& o, const CommonOptions& common, CancelToken& cancel
   config.s3 = s3;
   config.work_dir = o.work_dir;
   config.duckdb.threads = o.threads;
+  config.parallel_splits = o.parallel_splits;
   config.duckdb.memory_limit = o.memory_limit.empty() ? default_memory_limit()
                                                       : std::to_string(parse_size(o.memory_limit, "--memory-limit") >> 20) + "MiB";
   return export_and_report(config, common, cancel);
@@ -224,7 +237,10 @@ int do_inspect(const std::string& run_url, StoreOptions& store_options, const Co
 int do_copy(CopyConfig& config, StoreOptions& store_options, const CommonOptions& common, CancelToken& cancel) {
   config.s3 = resolve_store_settings(store_options, config.dest);
   Logger log = make_logger(common);
-  const auto copied = run_copy(config, log, cancel);
+  const bool show_progress = wants_progress(common);
+  TerminalProgress progress(stderr);
+  log.set_clear_line_hook(show_progress);
+  const auto copied = run_copy(config, log, cancel, show_progress ? &progress : nullptr);
   for (const auto& c : copied) {
     if (common.log_format == "json") {
       nlohmann::ordered_json j{{"source", c.source}, {"object", c.url}, {"size", c.info.size}, {"etag", c.info.etag},
@@ -315,8 +331,10 @@ int run(int argc, char** argv, CancelToken& cancel) {
   exp->add_option("--row-group-size", ex.config.row_group_size, "rows per Parquet row group (default 122880)");
   exp->add_option("--length-expr", ex.config.length_expr, "DuckDB SQL expression giving a document's length");
   exp->add_flag("--overwrite", ex.config.overwrite, "replace a published run with the same id");
-  exp->add_option("--memory-limit", ex.memory_limit, "DuckDB memory limit (default: a quarter of RAM)");
+  exp->add_option("--memory-limit", ex.memory_limit, "DuckDB memory limit (default: a quarter of RAM, at most 512MiB)");
   exp->add_option("--threads", ex.config.duckdb.threads, "DuckDB threads (default: all cores)");
+  exp->add_option("--parallel-splits", ex.config.parallel_splits, "splits written at once (default 2)")
+      ->check(CLI::PositiveNumber);
   exp->add_option("--work-dir", ex.config.work_dir, "scratch folder for staging (default $TMPDIR or /tmp)");
   exp->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
   add_common(*exp, common);
@@ -335,6 +353,8 @@ int run(int argc, char** argv, CancelToken& cancel) {
   cp->add_option("source", copy.source, "local file or folder")->required();
   cp->add_option("dest", copy.dest, "s3://BUCKET/KEY, or s3://BUCKET/PREFIX/ to keep the file name")->required();
   cp->add_flag("-r,--recursive", copy.recursive, "upload every file under a folder");
+  cp->add_option("--parallel-files", copy.parallel_files, "files uploaded at once (default 4)")->check(CLI::PositiveNumber);
+  cp->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
   add_common(*cp, common);
   add_store_options(*cp, copy_store);
 
@@ -350,8 +370,10 @@ int run(int argc, char** argv, CancelToken& cancel) {
   ResumeOptions resume;
   CLI::App* res = app.add_subcommand("resume", "continue an interrupted export with the settings it started with");
   res->add_option("run", resume.run_url, "DEST/RUN_ID")->required();
-  res->add_option("--memory-limit", resume.memory_limit, "DuckDB memory limit (default: a quarter of RAM)");
+  res->add_option("--memory-limit", resume.memory_limit, "DuckDB memory limit (default: a quarter of RAM, at most 512MiB)");
   res->add_option("--threads", resume.threads, "DuckDB threads (default: all cores)");
+  res->add_option("--parallel-splits", resume.parallel_splits, "splits written at once (default 2)")
+      ->check(CLI::PositiveNumber);
   res->add_option("--work-dir", resume.work_dir, "scratch folder for staging (default $TMPDIR or /tmp)");
   res->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
   add_common(*res, common);

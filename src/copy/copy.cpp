@@ -4,11 +4,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "splitship/error.hpp"
 #include "splitship/fs.hpp"
 #include "splitship/size.hpp"
+#include "util/task_pool.hpp"
 
 namespace splitship {
 namespace fs = std::filesystem;
@@ -22,7 +28,13 @@ std::string join_key(const std::string& prefix, const std::string& name) {
   return prefix.back() == '/' ? prefix + name : prefix + "/" + name;
 }
 
-CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& bucket, CancelToken& cancel) {
+// Bytes handed to the store, shared by the files uploading at once.
+struct CopyCounters {
+  std::atomic<std::uint64_t> bytes{0}, files{0};
+};
+
+CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& bucket, CancelToken& cancel,
+                         CopyCounters& counters) {
   UniqueFd fd(::open(item.path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) fail(ErrorKind::Input, "cannot read " + item.path + ": " + errno_text(errno));
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -39,6 +51,7 @@ CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& 
     }
     hasher.update(buf.data(), static_cast<std::size_t>(n));
     writer->write(buf.data(), static_cast<std::size_t>(n));
+    counters.bytes += static_cast<std::uint64_t>(n);
   }
   CopiedObject out;
   out.digests = hasher.finish();
@@ -47,7 +60,71 @@ CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& 
   out.info = writer->commit();
   out.source = item.path;
   out.url = "s3://" + bucket + "/" + item.key;
+  counters.files += 1;
   return out;
+}
+
+// Redraws the progress line until stopped; the one thread cp adds besides the upload pool.
+class CopyTicker {
+ public:
+  CopyTicker(ProgressListener* listener, const CopyCounters& counters, const std::vector<CopyItem>& items)
+      : listener_(listener), counters_(counters), start_(std::chrono::steady_clock::now()) {
+    total_.files_total = items.size();
+    for (const auto& i : items) total_.bytes_total += i.size;
+    if (listener_) thread_ = std::thread([this] { loop(); });
+  }
+  ~CopyTicker() {
+    if (!listener_) return;
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    draw();
+    listener_->finish();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) draw();
+  }
+  void draw() {
+    ProgressSnapshot s;
+    s.phase = "uploading";
+    s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    s.transfer = total_;
+    s.transfer.bytes_done = counters_.bytes.load();
+    s.transfer.files_done = counters_.files.load();
+    listener_->update(s);
+  }
+
+  ProgressListener* listener_;
+  const CopyCounters& counters_;
+  TransferProgress total_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// The error that stopped the other files: theirs only say they were interrupted.
+void rethrow_root_cause(const std::vector<std::exception_ptr>& errors) {
+  std::exception_ptr first;
+  for (const auto& e : errors) {
+    if (!e) continue;
+    if (!first) first = e;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Error& err) {
+      if (err.kind() != ErrorKind::Cancelled) throw;
+    } catch (...) {
+      throw;
+    }
+  }
+  if (first) std::rethrow_exception(first);
 }
 
 }  // namespace
@@ -62,6 +139,10 @@ std::vector<CopyItem> plan_copy(const std::string& source, const std::string& de
     if (!recursive) fail(ErrorKind::Usage, source + " is a folder", "pass --recursive to upload its files");
     for (auto it = fs::recursive_directory_iterator(source, fs::directory_options::follow_directory_symlink);
          it != fs::recursive_directory_iterator(); ++it) {
+      // Skipping silently would upload less than the user asked for; folders and devices are
+      // not files to upload, but a broken link is a mistake worth stopping for.
+      if (it->is_symlink() && !fs::exists(it->path()))
+        fail(ErrorKind::Input, it->path().string() + " is a broken symbolic link", "fix or remove it, then run cp again");
       if (!it->is_regular_file()) continue;
       const std::string rel = fs::relative(it->path(), source).generic_string();
       items.push_back({it->path().string(), join_key(dest_prefix, rel), it->file_size()});
@@ -77,7 +158,7 @@ std::vector<CopyItem> plan_copy(const std::string& source, const std::string& de
   return items;
 }
 
-std::vector<CopiedObject> run_copy(const CopyConfig& config, Logger& log, CancelToken& cancel) {
+std::vector<CopiedObject> run_copy(const CopyConfig& config, Logger& log, CancelToken& cancel, ProgressListener* progress) {
   const StoreLocation loc = parse_store_location(config.dest);
   if (loc.scheme != StoreLocation::Scheme::S3)
     fail(ErrorKind::Usage, "cp uploads to s3:// destinations; '" + config.dest + "' is not one",
@@ -86,13 +167,34 @@ std::vector<CopiedObject> run_copy(const CopyConfig& config, Logger& log, Cancel
   const bool dest_is_folder = config.dest.ends_with("/");
   const auto items = plan_copy(config.source, loc.prefix + (dest_is_folder && !loc.prefix.empty() ? "/" : ""),
                                dest_is_folder, config.recursive);
-  auto store = make_s3_store(S3Location{loc.root, ""}, config.s3, &log, &cancel);
-  std::vector<CopiedObject> done;
-  for (const auto& item : items) {
-    done.push_back(upload_file(*store, item, loc.root, cancel));
-    log.info("uploaded", {{"source", item.path}, {"object", done.back().url},
-                          {"bytes", std::to_string(item.size)}, {"etag", done.back().info.etag}});
+  // A failing file stops the others through this token, which the user's Ctrl-C also sets.
+  CancelToken stop;
+  auto store = make_s3_store(S3Location{loc.root, ""}, config.s3, &log, &stop);
+  CopyCounters counters;
+  std::vector<CopiedObject> done(items.size());
+  std::vector<std::exception_ptr> errors(items.size());
+  {
+    CopyTicker ticker(progress, counters, items);
+    TaskPool files(static_cast<int>(std::clamp<std::size_t>(static_cast<std::size_t>(std::max(1, config.parallel_files)), 1, std::max<std::size_t>(items.size(), 1))));
+    for (std::size_t i = 0; i < items.size(); ++i)
+      files.submit([&, i] {
+        try {
+          if (stop.cancelled() || cancel.cancelled()) fail(ErrorKind::Cancelled, "interrupted");
+          done[i] = upload_file(*store, items[i], loc.root, stop, counters);
+          log.info("uploaded", {{"source", items[i].path}, {"object", done[i].url},
+                                {"bytes", std::to_string(items[i].size)}, {"etag", done[i].info.etag}});
+        } catch (...) {
+          errors[i] = std::current_exception();
+          stop.cancel();
+        }
+      });
+    // The user's Ctrl-C reaches the uploads through `stop`.
+    while (!files.idle()) {
+      if (cancel.cancelled()) stop.cancel();
+      files.wait_idle_for(std::chrono::milliseconds(100));
+    }
   }
+  rethrow_root_cause(errors);
   return done;
 }
 

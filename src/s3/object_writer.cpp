@@ -36,7 +36,7 @@ void S3ObjectWriter::adopt_upload(const UploadToResume& resume) {
 
 // A held part is reused only when it is byte for byte what we would send: the server's ETag
 // of a part is its MD5.
-bool S3ObjectWriter::held_by_server(int number, const std::vector<char>& buffer, const Md5Digest& md5) const {
+bool S3ObjectWriter::held_by_server(int number, const PartBuffer& buffer, const Md5Digest& md5) const {
   const auto it = held_.find(number);
   return it != held_.end() && it->second.first == buffer.size() && it->second.second == to_hex(md5);
 }
@@ -89,7 +89,7 @@ void S3ObjectWriter::dispatch_current_part() {
     fail(ErrorKind::Usage, client_.url_of(key_) + " would need more than 10,000 parts of " + format_size(part_size_),
          "raise --part-size");
   const int number = next_part_++;
-  std::vector<char>* buffer = current_;
+  PartBuffer* buffer = current_;
   current_ = nullptr;
   {
     std::lock_guard lock(mutex_);
@@ -99,7 +99,7 @@ void S3ObjectWriter::dispatch_current_part() {
   pool_.submit([this, number, buffer] { upload_part(number, buffer); });
 }
 
-void S3ObjectWriter::upload_part(int number, std::vector<char>* buffer) noexcept {
+void S3ObjectWriter::upload_part(int number, PartBuffer* buffer) noexcept {
   try {
     if (!should_stop()) {
       const BodyDigests d = client_.digest_body(buffer->data(), buffer->size());

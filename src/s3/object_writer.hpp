@@ -36,9 +36,9 @@ class S3ObjectWriter final : public ObjectWriter {
     CompletedPart completed;
   };
   void adopt_upload(const UploadToResume& resume);
-  bool held_by_server(int number, const std::vector<char>& buffer, const Md5Digest& md5) const;
+  bool held_by_server(int number, const PartBuffer& buffer, const Md5Digest& md5) const;
   void dispatch_current_part();
-  void upload_part(int number, std::vector<char>* buffer) noexcept;
+  void upload_part(int number, PartBuffer* buffer) noexcept;
   void wait_for_parts();
   void rethrow_if_failed();
   bool should_stop() const;
@@ -59,7 +59,7 @@ class S3ObjectWriter final : public ObjectWriter {
   std::map<int, std::pair<std::uint64_t, std::string>> held_;
   std::atomic<std::uint64_t> parts_reused_{0}, bytes_reused_{0};
 
-  std::vector<char>* current_ = nullptr;
+  PartBuffer* current_ = nullptr;
   std::uint64_t size_ = 0;
   std::string upload_id_;
   int next_part_ = 1;

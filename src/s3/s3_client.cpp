@@ -62,8 +62,11 @@ S3ErrorBody parse_error(const std::string& body) {
 
 bool retryable_status(long status, const std::string& code) {
   if (status >= 500 || status == 429 || status == 408) return true;
+  // BadDigest / XAmzContentSHA256Mismatch: the body was damaged on its way (the server stored
+  // nothing); the bytes in memory are right, so they are sent again.
   return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" ||
-         code == "ServiceUnavailable" || code == "ConditionalRequestConflict";
+         code == "ServiceUnavailable" || code == "ConditionalRequestConflict" || code == "BadDigest" ||
+         code == "XAmzContentSHA256Mismatch";
 }
 
 const char* checksum_header(ChecksumAlgorithm a) {
@@ -145,11 +148,13 @@ BodyDigests S3Client::digest_body(const char* data, std::size_t size) const {
   Md5 md5;
   md5.update(data, size);
   d.md5 = md5.finish();
-  if (!settings_.unsigned_payload || settings_.checksum == ChecksumAlgorithm::Sha256) {
+  // Every body goes with its Content-MD5, so only --signed-payload needs its SHA-256.
+  const bool signed_body = settings_.payload_signing == PayloadSigning::Signed;
+  if (signed_body || settings_.checksum == ChecksumAlgorithm::Sha256) {
     Sha256 sha;
     sha.update(data, size);
     const auto digest = sha.finish();
-    if (!settings_.unsigned_payload) d.sha256_hex = to_hex(digest);
+    if (signed_body) d.sha256_hex = to_hex(digest);
     if (settings_.checksum == ChecksumAlgorithm::Sha256) d.checksum_b64 = to_base64(digest);
   }
   if (settings_.checksum == ChecksumAlgorithm::Crc64Nvme) {
@@ -177,8 +182,8 @@ HttpResponse S3Client::send_once(const Call& call) {
   sig.headers.emplace_back("host", host);
   const std::string amz_date = utc_now_basic();
   sig.headers.emplace_back("x-amz-date", amz_date);
-  if (settings_.unsigned_payload) sig.payload_hash = "UNSIGNED-PAYLOAD";
-  else if (call.digests) sig.payload_hash = call.digests->sha256_hex;
+  if (call.digests && !call.digests->sha256_hex.empty()) sig.payload_hash = call.digests->sha256_hex;
+  else if (call.digests || settings_.payload_signing == PayloadSigning::Unsigned) sig.payload_hash = "UNSIGNED-PAYLOAD";
   else sig.payload_hash = kEmptySha256;
   sig.headers.emplace_back("x-amz-content-sha256", sig.payload_hash);
   if (!settings_.credentials.session_token.empty())

@@ -208,7 +208,11 @@ S3Settings resolve_s3_settings(const S3Options& o, const EnvLookup& env) {
   else if (auto v = first_of(env, {"AWS_CA_BUNDLE"})) s.ca_bundle = *v;
   else if (auto p = profile.get("ca_bundle")) s.ca_bundle = *p;
   s.verify_tls = !o.no_verify_ssl;
-  s.unsigned_payload = o.unsigned_payload;
+  if (o.unsigned_payload && o.signed_payload)
+    fail(ErrorKind::Usage, "--unsigned-payload and --signed-payload contradict each other", "pass one of them");
+  s.payload_signing = o.unsigned_payload ? PayloadSigning::Unsigned
+                      : o.signed_payload ? PayloadSigning::Signed
+                                         : PayloadSigning::Auto;
   s.checksum = parse_checksum(o.checksum_algorithm);
 
   if (o.part_size) s.part_size = *o.part_size;

@@ -42,18 +42,52 @@ DuckDb::DuckDb(const std::string& path, const DuckDbSettings& settings) {
     duckdb_free(err);
     fail(ErrorKind::Store, "cannot open DuckDB work database " + path + ": " + msg);
   }
-  if (duckdb_connect(db_, &con_) == DuckDBError) {
+  try {
+    main_ = std::make_unique<DuckDbConnection>(*this);
+  } catch (...) {
     duckdb_close(&db_);
-    fail(ErrorKind::Internal, "cannot connect to DuckDB");
+    throw;
   }
 }
 
 DuckDb::~DuckDb() {
-  if (con_) duckdb_disconnect(&con_);
+  main_.reset();
   if (db_) duckdb_close(&db_);
 }
 
-QueryResult DuckDb::query(const std::string& sql) {
+QueryResult DuckDb::query(const std::string& sql) { return main_->query(sql); }
+void DuckDb::execute(const std::string& sql) { main_->execute(sql); }
+double DuckDb::progress() { return main_->progress(); }
+std::unique_ptr<DuckDbConnection> DuckDb::connect() { return std::make_unique<DuckDbConnection>(*this); }
+
+void DuckDb::interrupt() {
+  std::lock_guard lock(connections_mutex_);
+  for (DuckDbConnection* c : connections_) c->interrupt();
+}
+
+void DuckDb::enrol(DuckDbConnection* c) {
+  std::lock_guard lock(connections_mutex_);
+  connections_.push_back(c);
+}
+
+void DuckDb::leave(DuckDbConnection* c) {
+  std::lock_guard lock(connections_mutex_);
+  std::erase(connections_, c);
+}
+
+std::string DuckDb::version() { return duckdb_library_version(); }
+
+DuckDbConnection::DuckDbConnection(DuckDb& db) : db_(db) {
+  if (duckdb_connect(db.db_, &con_) == DuckDBError) fail(ErrorKind::Internal, "cannot connect to DuckDB");
+  db_.enrol(this);
+}
+
+DuckDbConnection::~DuckDbConnection() {
+  db_.leave(this);
+  duckdb_disconnect(&con_);
+}
+
+QueryResult DuckDbConnection::query(const std::string& sql) {
   auto* result = new duckdb_result;
   if (duckdb_query(con_, sql.c_str(), result) == DuckDBError) {
     const std::string msg = first_part_of(duckdb_result_error(result) ? duckdb_result_error(result) : "");
@@ -66,13 +100,11 @@ QueryResult DuckDb::query(const std::string& sql) {
   return QueryResult(result);
 }
 
-void DuckDb::execute(const std::string& sql) { (void)query(sql); }
+void DuckDbConnection::execute(const std::string& sql) { (void)query(sql); }
 
-void DuckDb::interrupt() { duckdb_interrupt(con_); }
+void DuckDbConnection::interrupt() { duckdb_interrupt(con_); }
 
-double DuckDb::progress() { return duckdb_query_progress(con_).percentage; }
-
-std::string DuckDb::version() { return duckdb_library_version(); }
+double DuckDbConnection::progress() { return duckdb_query_progress(con_).percentage; }
 
 QueryResult::QueryResult(void* result) : result_(result) {}
 QueryResult::~QueryResult() {

@@ -33,6 +33,17 @@ void TerminalProgress::update(const ProgressSnapshot& snap) {
                   snap.phase_fraction < 0 ? 0.0 : snap.phase_fraction * 100, snap.elapsed_s);
     text += line;
     lines_drawn_ = 1;
+  } else if (snap.phase == "uploading") {
+    const auto& t = snap.transfer;
+    const double frac = t.bytes_total ? static_cast<double>(t.bytes_done) / static_cast<double>(t.bytes_total) : 1.0;
+    const double rate = snap.elapsed_s > 0 ? static_cast<double>(t.bytes_done) / snap.elapsed_s : 0;
+    const double eta = frac > 0 && frac < 1 ? snap.elapsed_s * (1 - frac) / frac : (frac >= 1 ? 0 : -1);
+    std::snprintf(line, sizeof line, "uploading [%s] %llu/%llu files  %10s/%-10s  %9s/s  ETA %s\n", bar(frac, 24).c_str(),
+                  static_cast<unsigned long long>(t.files_done), static_cast<unsigned long long>(t.files_total),
+                  format_size(t.bytes_done).c_str(), format_size(t.bytes_total).c_str(),
+                  format_size(static_cast<std::uint64_t>(rate)).c_str(), eta_text(eta).c_str());
+    text += line;
+    lines_drawn_ = 1;
   } else {
     lines_drawn_ = 0;
     for (const auto& s : snap.splits) {

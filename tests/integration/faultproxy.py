@@ -1,6 +1,7 @@
 """A fault-injecting loopback HTTP proxy in front of the real gateway, for faults the server
 cannot make on demand: 503 SlowDown, 500, a connection reset in the middle of a request body,
-a stall past the client's timeout, and "delay" (a slow link: forwarded late). Faults follow a fixed schedule over the requests seen, so
+a stall past the client's timeout, "delay" (a slow link: forwarded late) and "flip" (one body
+byte damaged on the way, then forwarded: the server itself must refuse it). Faults follow a fixed schedule over the requests seen, so
 every kind happens in every run. Every response closes its connection (simple, and it makes
 the client reconnect, which is part of what is tested)."""
 import socket
@@ -12,8 +13,18 @@ import time
 
 SLOWDOWN = (b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
             b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+DENIED = (b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+          b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>injected</Message></Error>")
 INTERNAL = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
             b"<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>injected</Message></Error>")
+
+
+def header_value(lines, name):
+    for line in lines[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip().decode()
+    return None
 
 
 class FaultProxy(LoopbackServer):
@@ -33,6 +44,8 @@ class FaultProxy(LoopbackServer):
         # Every request that reached the server: (method, target, request body bytes). The
         # byte count of what a client sent, independent of the client's own counters.
         self.forwarded = []
+        # (method, target, x-amz-content-sha256) of every request that reached the server.
+        self.payload_hashes = []
         self.after_forward = after_forward  # called with (method, target) once answered
         super().__init__()
 
@@ -82,13 +95,16 @@ class FaultProxy(LoopbackServer):
                 return
             if fault == "delay":
                 time.sleep(self.delay_s)
-            if fault in ("503", "500"):
-                status, payload = SLOWDOWN if fault == "503" else INTERNAL
+            if fault == "flip" and body:
+                body = body[:len(body) // 2] + bytes([body[len(body) // 2] ^ 0x01]) + body[len(body) // 2 + 1:]
+            if fault in ("503", "500", "403"):
+                status, payload = {"503": SLOWDOWN, "500": INTERNAL, "403": DENIED}[fault]
                 conn.sendall(status % len(payload) + payload)
                 return
             self._forward(conn, lines, body)
             with self.lock:
                 self.forwarded.append((method, target, len(body)))
+                self.payload_hashes.append((method, target, header_value(lines, b"x-amz-content-sha256")))
             if self.after_forward:
                 self.after_forward(method, target)
         except OSError:

@@ -146,7 +146,8 @@ class S3ExportTest(S3DataCase):
     def test_checksum_headers_and_unsigned_payload_are_accepted(self):
         prefix = s3h.unique_prefix("options")
         for i, extra in enumerate([("--checksum-algorithm", "CRC64NVME"), ("--checksum-algorithm", "CRC32C"),
-                                   ("--checksum-algorithm", "SHA256"), ("--unsigned-payload",)]):
+                                   ("--checksum-algorithm", "SHA256"), ("--unsigned-payload",),
+                                   ("--signed-payload", "--checksum-algorithm", "SHA256")]):
             self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", f"r{i}", "--target-file-size", "6MiB",
                                        "--part-size", "5MiB", *extra), check=0)
             manifest = self.manifest(f"{prefix}/r{i}/manifest.json")
@@ -167,12 +168,13 @@ class S3ExportTest(S3DataCase):
     def test_sigint_during_upload_leaves_nothing(self):
         prefix = s3h.unique_prefix("sigint")
         # Part uploads through a slow link (each delayed 0.5 s): the interrupt lands while a
-        # multipart upload is open, however fast this machine is.
+        # multipart upload is open, however fast this machine is. One split at a time, so no
+        # part file is finished yet (finished ones would stay for a resume).
         proxy = faultproxy.FaultProxy(int(self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), ["delay"],
                                       applies=lambda m, t: m == "PUT" and "partNumber=" in t)
         self.addCleanup(proxy.close)
         args = self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "12MiB", "--part-size",
-                                "5MiB", "--compression", "none", "--concurrency", "1")
+                                "5MiB", "--compression", "none", "--concurrency", "1", "--parallel-splits", "1")
         proc = subprocess.Popen([BIN, *map(str, args)], env=s3h.cli_env(self.s3, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}"),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 120
@@ -247,13 +249,43 @@ class S3FaultTest(S3DataCase):
         self.assertIn("ok: ", deep.stdout)
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
+    def test_bodies_go_unsigned_under_a_signed_content_md5_and_damage_is_refused_then_resent(self):
+        # Every 3rd part upload has one byte flipped on the way. With the default payload
+        # signing (no SHA-256 of the body), Ceph itself must refuse the damaged body through
+        # Content-MD5 (BadDigest, nothing stored); splitship sends it again.
+        endpoint, proxy = self.proxy([None, None, "flip"], applies=lambda m, t: m == "PUT" and "partNumber=" in t)
+        prefix = s3h.unique_prefix("flip")
+        out = self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "12MiB",
+                                         "--part-size", "5MiB", "--compression", "none"),
+                       check=0, AWS_ENDPOINT_URL=endpoint)
+        self.assertGreaterEqual(proxy.injected.get("flip", 0), 1, proxy.injected)
+        published = [l for l in out.stderr.splitlines() if l.startswith("published")][0]
+        self.assertGreaterEqual(int(published.split("retries=")[1].split()[0]), proxy.injected["flip"])
+        body_hashes = {h for m, t, h in proxy.payload_hashes if m == "PUT"}
+        self.assertEqual(body_hashes, {"UNSIGNED-PAYLOAD"}, proxy.payload_hashes[:3])
+        deep = self.cli("verify", "--deep", f"s3://{self.bucket}/{prefix}/r", check=0)
+        self.assertIn("ok: ", deep.stdout)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+        # --signed-payload: every body's SHA-256 is signed; the server checks that too.
+        signed_proxy_endpoint, signed_proxy = self.proxy([None])
+        self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "s", "--target-file-size", "12MiB",
+                                   "--part-size", "5MiB", "--compression", "none", "--signed-payload"),
+                 check=0, AWS_ENDPOINT_URL=signed_proxy_endpoint)
+        puts = [(t, h) for m, t, h in signed_proxy.payload_hashes if m == "PUT"]
+        self.assertTrue(puts)
+        for target, h in puts:
+            self.assertRegex(h, r"^[0-9a-f]{64}$", target)
+
     def test_a_server_that_keeps_failing_is_given_up_on(self):
         # Every upload of part 2 or later fails: the multipart upload exists, then must be aborted.
+        # One split at a time: the first split fails before any part file is finished.
         endpoint, proxy = self.proxy(["500"], applies=lambda m, t: m == "PUT" and "partNumber=" in t
                                      and "partNumber=1&" not in t and not t.endswith("partNumber=1"))
         prefix = s3h.unique_prefix("keepsfailing")
         proc = self.cli(*self.export_args(f"s3://{self.bucket}/{prefix}", "r", "--target-file-size", "12MiB",
-                                          "--part-size", "5MiB", "--compression", "none", "--max-attempts", "3"),
+                                          "--part-size", "5MiB", "--compression", "none", "--max-attempts", "3",
+                                          "--parallel-splits", "1"),
                         AWS_ENDPOINT_URL=endpoint)
         self.assertEqual(proc.returncode, 1, proc.stderr)
         lines = [l for l in proc.stderr.splitlines() if l.startswith("splitship: error")]
@@ -263,6 +295,51 @@ class S3FaultTest(S3DataCase):
         self.assertNotIn("Traceback", proc.stderr)
         self.assertGreaterEqual(proxy.injected.get("500", 0), 3)
         self.assert_nothing_under(prefix)
+
+
+    def test_a_failing_split_stops_the_other_and_resume_finishes(self):
+        # Splits written at once: train's part 2+ uploads keep failing while the small splits
+        # finish. The error is train's own (not "interrupted"), no upload is left pending,
+        # finished part files stay, and a resume straight to the gateway publishes the run.
+        proxies = []
+
+        def small_splits_done():
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                done = {t.split("/_journal/done/")[1].split("/")[0] for m, t, _ in list(proxies[0].forwarded)
+                        if m == "PUT" and "/_journal/done/" in t}
+                if {"val", "test"} <= done:
+                    return True
+                time.sleep(0.05)
+            return True
+
+        # Train's part uploads wait at the proxy until val and test are finished, then fail:
+        # the order is fixed, however the threads are scheduled.
+        endpoint, proxy = self.proxy(["500"], applies=lambda m, t: m == "PUT" and "/train/" in t and "partNumber=" in t
+                                     and small_splits_done())
+        proxies.append(proxy)
+        prefix = s3h.unique_prefix("splitfails")
+        dest = f"s3://{self.bucket}/{prefix}"
+        proc = self.cli(*self.export_args(dest, "r", "--target-file-size", "12MiB", "--part-size", "5MiB",
+                                          "--compression", "none", "--max-attempts", "2", "--parallel-splits", "3"),
+                        AWS_ENDPOINT_URL=endpoint)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("splitship: error")]
+        self.assertEqual(len(errors), 1, proc.stderr)
+        self.assertIn("500 InternalError", errors[0])
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+        left = s3h.list_objects(self.client, self.bucket, prefix)
+        self.assertNotIn(f"{prefix}/r/manifest.json", left)
+        kept = [k for k in left if k.endswith(".parquet")]
+        self.assertTrue(kept and all("/train/" not in k for k in kept), kept)
+        self.assertIn(f"splitship resume {dest}/r", proc.stderr)
+        out = self.cli("resume", f"{dest}/r", check=0)
+        self.assertIn("resumed:", out.stdout)
+        manifest = self.manifest(f"{prefix}/r/manifest.json")
+        self.assertEqual(sum(s["num_documents"] for s in manifest["splits"].values()), N_DOCS)
+        for k in kept:
+            self.assertIn(k.split("/r/", 1)[1], {f["path"] for sp in manifest["splits"].values() for f in sp["files"]})
+        self.assertIn("ok: ", self.cli("verify", "--deep", f"{dest}/r", check=0).stdout)
 
 
 class S3ResumeTest(S3DataCase):
@@ -598,6 +675,62 @@ class S3CopyTest(S3Case):
                          [f"{prefix}/a.txt", f"{prefix}/sub dir/b é.txt"])
         self.cli("cp", os.path.join(src, "a.txt"), f"s3://{self.bucket}/{prefix}/single/", check=0)
         self.assertIn(f"{prefix}/single/a.txt", s3h.list_objects(self.client, self.bucket, prefix))
+
+    def test_many_files_at_once_with_progress(self):
+        # 9 files of mixed sizes (some multipart), 3 at a time: every object matches its
+        # file, the report lists them in name order, and --progress always draws the line.
+        src = os.path.join(self.tmp, "many")
+        os.makedirs(src, exist_ok=True)
+        sizes = [0, 1, 1000, (5 << 20) + 3, 7 << 20, 12345, (11 << 20) + 1, 2, 64 << 10]
+        blobs = {}
+        for i, size in enumerate(sizes):
+            blobs[f"f{i}.bin"] = os.urandom(size)
+            with open(os.path.join(src, f"f{i}.bin"), "wb") as f:
+                f.write(blobs[f"f{i}.bin"])
+        prefix = s3h.unique_prefix("cpmany")
+        out = self.cli("cp", "--recursive", src, f"s3://{self.bucket}/{prefix}/", "--part-size", "5MiB",
+                       "--parallel-files", "3", "--progress", "always", check=0)
+        reported = [l.split(" to ")[0].removeprefix("upload: ") for l in out.stdout.splitlines()]
+        self.assertEqual(reported, [os.path.join(src, n) for n in sorted(blobs)])
+        self.assertIn("uploading [", out.stderr)
+        self.assertIn(f"{len(sizes)}/{len(sizes)} files", out.stderr)
+        for name, data in blobs.items():
+            body = self.client.get_object(Bucket=self.bucket, Key=f"{prefix}/{name}")["Body"].read()
+            self.assertEqual(body, data, name)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+    def test_a_failing_file_stops_the_others_with_its_own_error(self):
+        # The store refuses one of four files (403 from a proxy): cp names that object, exits 2,
+        # and leaves no upload pending, whichever files were in flight.
+        src = os.path.join(self.tmp, "refused")
+        os.makedirs(src, exist_ok=True)
+        for i in range(4):
+            with open(os.path.join(src, f"g{i}.bin"), "wb") as f:
+                f.write(os.urandom(6 << 20))
+        proxy = faultproxy.FaultProxy(int(self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), ["403"],
+                                      applies=lambda m, t: "g2.bin" in t)
+        self.addCleanup(proxy.close)
+        prefix = s3h.unique_prefix("cpfail")
+        proc = self.cli("cp", "--recursive", src, f"s3://{self.bucket}/{prefix}/", "--part-size", "5MiB",
+                        "--parallel-files", "2", AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        errors = [l for l in proc.stderr.splitlines() if l.startswith("splitship: error")]
+        self.assertEqual(len(errors), 1, proc.stderr)
+        self.assertIn("g2.bin", errors[0])
+        self.assertIn("AccessDenied", errors[0])
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+    def test_a_broken_link_in_a_folder_is_an_error_not_a_skip(self):
+        src = os.path.join(self.tmp, "broken-link")
+        os.makedirs(src, exist_ok=True)
+        with open(os.path.join(src, "ok.txt"), "w", encoding="utf-8") as f:
+            f.write("ok")
+        os.symlink(os.path.join(src, "nowhere"), os.path.join(src, "dangling.txt"))
+        prefix = s3h.unique_prefix("cplink")
+        proc = self.cli("cp", "--recursive", src, f"s3://{self.bucket}/{prefix}/")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("dangling.txt", proc.stderr)
+        self.assertEqual(s3h.list_objects(self.client, self.bucket, prefix), {})
 
 
 def expected_etag(data, part_size):
