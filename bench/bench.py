@@ -277,7 +277,8 @@ def main():
     if os.path.exists(args.json):
         with open(args.json, encoding="utf-8") as f:
             existing = json.load(f)
-    existing[args.regime] = report
+    # One entry per regime, and per link rate for WAN: "loopback", "wan-50", "wan-10", …
+    existing[args.regime if not args.netns else f"wan-{args.rate_mb_s:g}"] = report
     with open(args.json, "w", encoding="utf-8") as f:
         json.dump(existing, f, indent=2)
     print(f"\nwritten to {args.json}")

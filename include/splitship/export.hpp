@@ -31,7 +31,10 @@ struct ExportConfig {
   std::string run_id;  // empty: a UTC timestamp plus a random suffix
   std::string compression = "zstd";  // zstd | snappy | none
   std::uint64_t target_file_size = 512ULL << 20;
-  std::uint64_t row_group_size = 122880;
+  // A quarter of DuckDB's default: its ordered Parquet writer holds several row groups per
+  // thread, and at 122880 rows of chat data that spilled under a 512 MiB limit (train split:
+  // 16.5 s vs 9.7 s at 30720, file size within 0.2%).
+  std::uint64_t row_group_size = 30720;
   std::string length_expr;  // DuckDB SQL over the row; empty: messages, then text
   bool overwrite = false;
 

@@ -328,7 +328,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
   exp->add_option("--run-id", ex.config.run_id, "run id (default: UTC timestamp plus a random suffix)");
   exp->add_option("--compression", ex.config.compression, "zstd, snappy or none (default zstd)");
   exp->add_option("--target-file-size", ex.target_file_size, "approximate size of each part (default 512MiB)");
-  exp->add_option("--row-group-size", ex.config.row_group_size, "rows per Parquet row group (default 122880)");
+  exp->add_option("--row-group-size", ex.config.row_group_size, "rows per Parquet row group (default 30720)");
   exp->add_option("--length-expr", ex.config.length_expr, "DuckDB SQL expression giving a document's length");
   exp->add_flag("--overwrite", ex.config.overwrite, "replace a published run with the same id");
   exp->add_option("--memory-limit", ex.memory_limit, "DuckDB memory limit (default: a quarter of RAM, at most 512MiB)");

@@ -153,7 +153,7 @@ struct InputShape {
   bool has_role = false;
 };
 
-InputShape describe_relation(DuckDb& db, const std::string& relation) {
+InputShape describe_relation(DuckDbConnection& db, const std::string& relation) {
   InputShape shape;
   QueryResult r = db.query("SELECT * FROM " + relation + " LIMIT 0");
   for (std::uint64_t c = 0; c < r.columns(); ++c) {
@@ -473,22 +473,32 @@ class Exporter {
     throw_if_cancelled();
     log_.debug("staged", {{"splits", std::to_string(staged.size())}});
 
-    std::vector<SplitEntry> entries = compute_stats(db, staged);
+    const std::vector<std::uint64_t> rows = count_rows(db.main(), staged);
     counters_.clear();
-    for (const auto& e : entries) {
+    for (std::size_t i = 0; i < staged.size(); ++i) {
       auto c = std::make_unique<SplitCounters>();
-      c->name = e.name;
-      c->rows_total = e.stats.num_documents;
+      c->name = staged[i].name;
+      c->rows_total = rows[i];
       counters_.push_back(std::move(c));
     }
-    for (auto& e : entries) e.checksum = stats_checksum(e.stats);
-    log_.debug("stats computed");
-    check_or_record_stats(entries);
     monitor.track(&counters_);
-    unpublish_previous_run();
 
-    monitor.set_phase("writing");
-    write_splits(db, staged, entries);
+    std::vector<SplitEntry> entries;
+    std::vector<std::vector<FileEntry>> files(staged.size());
+    if (resume_.resumed && journal_->read_stats()) {
+      // The interrupted run's stats must match before any of its part files is kept.
+      entries = checked_stats(db.main(), staged, rows);
+      unpublish_previous_run();
+      monitor.set_phase("writing");
+      write_splits(db, staged, files, nullptr);
+    } else {
+      // A fresh run computes its stats beside the Parquet writers, on its own connection:
+      // the grouped pass is mostly one thread, and the writers leave room for it.
+      unpublish_previous_run();
+      monitor.set_phase("writing");
+      write_splits(db, staged, files, [&](DuckDbConnection& con) { entries = checked_stats(con, staged, rows); });
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i) entries[i].files = std::move(files[i]);
 
     monitor.set_phase("publishing");
     Manifest manifest = build_manifest(std::move(entries));
@@ -543,7 +553,7 @@ class Exporter {
   InputShape open_source(DuckDb& db, const std::string& view, const InputSet& inputs) {
     return with_read_errors(inputs, [&] {
       db.execute("CREATE VIEW " + view + " AS SELECT * FROM " + reader_sql(inputs));
-      return describe_relation(db, view);
+      return describe_relation(db.main(), view);
     });
   }
 
@@ -634,8 +644,39 @@ class Exporter {
     return out;
   }
 
+  // Rows per split: a scan of the split column only, so the writers can start before the stats.
+  static std::vector<std::uint64_t> count_rows(DuckDbConnection& db, const std::vector<StagedSplit>& staged) {
+    std::vector<std::uint64_t> rows(staged.size(), 0);
+    std::map<std::string, std::vector<std::size_t>> by_source;
+    for (std::size_t i = 0; i < staged.size(); ++i) by_source[staged[i].source].push_back(i);
+    for (const auto& [source, members] : by_source) {
+      QueryResult r = db.query("SELECT " + staged[members.front()].key + " AS __k, count(*) FROM " + source + " GROUP BY __k");
+      for (std::uint64_t row = 0; row < r.rows(); ++row) {
+        if (r.is_null(0, row)) continue;
+        for (std::size_t m : members)
+          if (staged[m].key_text == r.text(0, row)) rows[m] = static_cast<std::uint64_t>(r.int64(1, row));
+      }
+    }
+    return rows;
+  }
+
+  // Stats and their checksums, checked against the interrupted run's (resume) or journaled.
+  std::vector<SplitEntry> checked_stats(DuckDbConnection& db, const std::vector<StagedSplit>& staged,
+                                        const std::vector<std::uint64_t>& rows) {
+    std::vector<SplitEntry> entries = compute_stats(db, staged);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].stats.num_documents != rows[i])
+        fail(ErrorKind::Internal, "split '" + entries[i].name + "' counted " + std::to_string(rows[i]) +
+                                      " rows, its stats " + std::to_string(entries[i].stats.num_documents));
+      entries[i].checksum = stats_checksum(entries[i].stats);
+    }
+    log_.debug("stats computed");
+    check_or_record_stats(entries);
+    return entries;
+  }
+
   // Stats of every split, one grouped pass per staging table (not one scan per split).
-  std::vector<SplitEntry> compute_stats(DuckDb& db, const std::vector<StagedSplit>& staged) {
+  std::vector<SplitEntry> compute_stats(DuckDbConnection& db, const std::vector<StagedSplit>& staged) {
     std::vector<SplitEntry> entries(staged.size());
     std::map<std::string, std::vector<std::size_t>> by_source;
     for (std::size_t i = 0; i < staged.size(); ++i) {
@@ -648,7 +689,7 @@ class Exporter {
     return entries;
   }
 
-  void stats_of_source(DuckDb& db, const std::vector<StagedSplit>& staged, const std::vector<std::size_t>& members,
+  void stats_of_source(DuckDbConnection& db, const std::vector<StagedSplit>& staged, const std::vector<std::size_t>& members,
                        std::vector<SplitEntry>& entries) {
     const StagedSplit& first = staged[members.front()];
     std::map<std::string, SplitStats*> by_key;
@@ -734,28 +775,32 @@ class Exporter {
 
   // Splits are written in parallel, each on its own DuckDB connection: one split's COPY
   // alone leaves a core idle much of the time (its ordered Parquet writer waits on row groups,
-  // its part waits on the store's commit). The first failure stops the other splits.
-  void write_splits(DuckDb& db, const std::vector<StagedSplit>& staged, std::vector<SplitEntry>& entries) {
+  // its part waits on the store's commit). `beside` (may be null) runs at the same time on a
+  // connection of its own. The first failure stops everything else.
+  void write_splits(DuckDb& db, const std::vector<StagedSplit>& staged, std::vector<std::vector<FileEntry>>& files,
+                    const std::function<void(DuckDbConnection&)>& beside) {
     const std::size_t workers = std::min<std::size_t>(staged.size(), static_cast<std::size_t>(std::max(1, cfg_.parallel_splits)));
-    if (workers <= 1) {
-      for (std::size_t i = 0; i < staged.size(); ++i) write_parts(db.main(), staged[i], entries[i], *counters_[i]);
-      return;
-    }
-    std::vector<std::exception_ptr> errors(staged.size());
+    std::vector<std::exception_ptr> errors(staged.size() + 1);
+    auto guarded = [&](std::size_t slot, const std::function<void(DuckDbConnection&)>& work) {
+      return [&, slot, work] {
+        try {
+          if (stop_writing_) return;
+          auto con = db.connect();
+          work(*con);
+        } catch (...) {
+          errors[slot] = std::current_exception();
+          stop_writing_ = true;
+          db.interrupt();
+        }
+      };
+    };
     {
-      TaskPool pool(static_cast<int>(workers));
+      // Two pools: the side task's thread must not take up a split once it is done.
+      TaskPool side(beside ? 1 : 0);
+      TaskPool writers(static_cast<int>(std::max<std::size_t>(workers, 1)));
+      if (beside) side.submit(guarded(staged.size(), beside));
       for (std::size_t i = 0; i < staged.size(); ++i)
-        pool.submit([&, i] {
-          try {
-            if (stop_writing_) return;
-            auto con = db.connect();
-            write_parts(*con, staged[i], entries[i], *counters_[i]);
-          } catch (...) {
-            errors[i] = std::current_exception();
-            stop_writing_ = true;
-            db.interrupt();
-          }
-        });
+        writers.submit(guarded(i, [&, i](DuckDbConnection& con) { write_parts(con, staged[i], files[i], *counters_[i]); }));
     }
     rethrow_root_cause(errors);
   }
@@ -779,8 +824,8 @@ class Exporter {
 
   // Parts are consecutive row-id ranges of the split's view, each holding about
   // --target-file-size of Parquet (rows per part adapt to the bytes per row measured so far).
-  void write_parts(DuckDbConnection& db, const StagedSplit& split, SplitEntry& entry, SplitCounters& counters) {
-    const std::uint64_t rows = entry.stats.num_documents;
+  void write_parts(DuckDbConnection& db, const StagedSplit& split, std::vector<FileEntry>& files, SplitCounters& counters) {
+    const std::uint64_t rows = counters.rows_total;
     double bytes_per_row = initial_bytes_per_row(total_documents());
     std::uint64_t begin = 0, done_rows = 0;
     std::size_t part = 0;
@@ -809,7 +854,7 @@ class Exporter {
         }
       }
       if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
-      entry.files.push_back(std::move(file));
+      files.push_back(std::move(file));
       ++files_done_;
       counters.rows_done += slot.rows;
       counters.parts_done += 1;

@@ -136,3 +136,24 @@ TEST_F(SettingsTest, AnonymousNeedsNoKeys) {
   flags.no_sign_request = true;
   EXPECT_TRUE(resolve_s3_settings(flags, env()).credentials.anonymous());
 }
+
+namespace {
+
+class PayloadSigningTest : public SettingsTest {};
+
+TEST_F(PayloadSigningTest, DefaultIsAutoAndFlagsChooseAndContradictionIsRefused) {
+  vars_["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE";
+  vars_["AWS_SECRET_ACCESS_KEY"] = "secret";
+  EXPECT_EQ(resolve_s3_settings({}, env()).payload_signing, PayloadSigning::Auto);
+  S3Options signed_flag;
+  signed_flag.signed_payload = true;
+  EXPECT_EQ(resolve_s3_settings(signed_flag, env()).payload_signing, PayloadSigning::Signed);
+  S3Options unsigned_flag;
+  unsigned_flag.unsigned_payload = true;
+  EXPECT_EQ(resolve_s3_settings(unsigned_flag, env()).payload_signing, PayloadSigning::Unsigned);
+  S3Options both = signed_flag;
+  both.unsigned_payload = true;
+  EXPECT_THROW(resolve_s3_settings(both, env()), Error);
+}
+
+}  // namespace
