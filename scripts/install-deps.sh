@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config
   libcurl4-openssl-dev libssl-dev libisal-dev nlohmann-json3-dev libcli11-dev libpugixml-dev
-  libgtest-dev libgmock-dev libbenchmark-dev python3-botocore python3-boto3 openssl nodejs npm)
+  libgtest-dev libgmock-dev libbenchmark-dev python3-botocore python3-boto3 openssl nodejs npm
+  libopenmpi-dev openmpi-bin)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -40,6 +40,12 @@ struct ExportConfig {
 
   DuckDbSettings duckdb;  // memory limit, threads; temp_directory defaults to work_dir
   int parallel_splits = 2;  // splits written at once, each by its own DuckDB connection
+
+  // A sharded export: this process exports slice `shard_index` of `shard_count` (0-based) of
+  // the input and publishes a fragment, RUN_ID/_shards/I-of-N.json, never the manifest;
+  // `splitship commit` merges the fragments. shard_count 1: an ordinary export.
+  int shard_index = 0, shard_count = 1;
+  bool sharded() const { return shard_count > 1; }
   std::string work_dir;   // scratch space for DuckDB's staging tables; empty: $TMPDIR or /tmp
   S3Settings s3;          // used when dest is s3://
 };
@@ -57,7 +63,27 @@ struct ExportResult {
   std::vector<std::string> warnings;
   StoreStats store;  // requests and retries (S3)
   ResumeSummary resume;
+  // A shard publishes its fragment instead of the manifest (`manifest` then holds the
+  // shard's own stats and files); already_done: the fragment existed, nothing was done.
+  std::string fragment_url;
+  bool already_done = false;
 };
+
+// Where shard I of N publishes its work, and where its journal lives.
+std::string shard_fragment_key(const std::string& run_id, int index, int count);
+std::string shard_journal_prefix(const std::string& run_id, int index, int count);
+
+// `splitship commit DEST/RUN_ID --shards N`: checks that all N fragments exist and were made
+// with the same settings, confirms every listed object by HEAD, merges the stats and
+// publishes the manifest atomically, then removes the fragments. Throws Error: Destination
+// (a fragment missing, the run already published), Usage (other settings), Integrity (an
+// object differs from its fragment).
+struct CommitResult {
+  Manifest manifest;
+  std::string run_url;
+  StoreStats store;
+};
+CommitResult commit_shards(Store& store, const std::string& run_id, int shards, Logger& log);
 
 // Runs one export, or continues an interrupted one with the same run id (its journal in
 // RUN_ID/_journal/ says what is done). Throws Error on failure: nothing is published unless

@@ -29,6 +29,25 @@ struct SplitStats {
   std::int64_t feature_length() const { return length.max; }
 };
 
+// ---- merging the stats of shards (a sharded export's commit) ----------------------------
+// A shard's length distribution: the values at ranks k/kQuantileGridSteps (k = 0..steps) of
+// its documents, as DuckDB's quantile_disc gives them, and how many documents it has.
+inline constexpr int kQuantileGridSteps = 1000;
+struct LengthGrid {
+  std::uint64_t count = 0;
+  std::vector<std::int64_t> values;  // kQuantileGridSteps + 1 values, or none when count == 0
+};
+
+// The p-quantile (0..1) of the union of the shards, estimated from their grids: the smallest
+// grid value whose estimated rank reaches quantile_disc's. A shard's rank of any value is known
+// within count/steps, so the result's rank is off by at most 0.1% of the total (+1).
+std::int64_t merged_quantile(const std::vector<LengthGrid>& shards, double p);
+
+// One split's stats from its shards': counts, nulls, roles, min, max and sum exactly (so the
+// checksum equals a single-process export's); mean from sum/count; p50/p95/p99 from the grids.
+// Shards without documents are skipped; the others must agree on the schema (Error(Input)).
+SplitStats merge_split_stats(const std::vector<SplitStats>& shards, const std::vector<LengthGrid>& grids);
+
 // f"{num_documents}:{names}:{feature_length}:{sorted(role_distribution.items())}"
 std::string stats_checksum_input(const SplitStats& stats);
 // "md5:" + md5 hex of the string above.

@@ -106,6 +106,10 @@ struct InputFile {
   std::string path;
   std::uint64_t size = 0;
   std::int64_t mtime_ns = 0;
+  // A slice of a Parquet file (a shard's run of row groups): rows [row_begin, row_end) in
+  // file order. Both 0: the whole file.
+  std::uint64_t row_begin = 0, row_end = 0;
+  bool whole() const { return row_begin == 0 && row_end == 0; }
 };
 
 struct InputSet {
@@ -119,8 +123,16 @@ struct InputSet {
 // unless forced. Throws Error(Input) naming the path for anything missing or unreadable.
 InputSet resolve_inputs(const std::vector<std::string>& patterns, std::optional<InputFormat> forced);
 
-// The DuckDB table function call that reads the set, e.g. read_json([...], ...).
+// The DuckDB table function call that reads the set, e.g. read_json([...], ...); a set with
+// row slices reads each slice by file_row_number and unions them by name.
 std::string reader_sql(const InputSet& inputs);
+
+// Shard `index` of `count` (0-based): whole files by index (sorted file i goes to shard
+// i mod count) when there are at least `count` files; otherwise, for Parquet, the row groups
+// of all files in order, cut into `count` contiguous runs (so N workers share one big file).
+// JSON Lines and CSV files are not cut: with fewer files than shards, some shards get none.
+// The result may have no files. `db` answers Parquet metadata queries.
+InputSet slice_inputs(const InputSet& set, int index, int count, DuckDb& db);
 
 // Turns a DuckDB error raised while reading into our one-line message, naming file and line
 // (DuckDB's JSON line numbers are re-checked against the file itself).

@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
 
 #include <unistd.h>
 
@@ -70,7 +71,36 @@ struct ExportOptions {
   std::vector<std::string> split_inputs;
   std::string target_file_size = "512MiB";
   std::string memory_limit;
+  std::string shard;  // "I/N" or "auto/N"
+  bool mpi = false;
 };
+
+// The shard index of this process from the job launcher's environment (--shard auto/N).
+int shard_index_from_environment() {
+  const EnvLookup env = process_environment();
+  // Kubernetes Indexed Job, Slurm array (made 0-based), MPI launchers, anything else.
+  if (auto v = env("JOB_COMPLETION_INDEX")) return parse_int(*v, "JOB_COMPLETION_INDEX");
+  if (auto v = env("SLURM_ARRAY_TASK_ID")) {
+    const auto min = env("SLURM_ARRAY_TASK_MIN");
+    return parse_int(*v, "SLURM_ARRAY_TASK_ID") - (min ? parse_int(*min, "SLURM_ARRAY_TASK_MIN") : 0);
+  }
+  if (auto v = env("OMPI_COMM_WORLD_RANK")) return parse_int(*v, "OMPI_COMM_WORLD_RANK");
+  if (auto v = env("PMI_RANK")) return parse_int(*v, "PMI_RANK");
+  if (auto v = env("SPLITSHIP_SHARD_INDEX")) return parse_int(*v, "SPLITSHIP_SHARD_INDEX");
+  fail(ErrorKind::Usage, "--shard auto/N found no shard index in the environment",
+       "set JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or SPLITSHIP_SHARD_INDEX, or pass --shard I/N");
+}
+
+void parse_shard(const std::string& text, ExportConfig& c) {
+  const auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size())
+    fail(ErrorKind::Usage, "--shard '" + text + "' is not I/N", "e.g. --shard 0/8, or --shard auto/8 under a job launcher");
+  c.shard_count = parse_int(text.substr(slash + 1), "--shard N");
+  c.shard_index = text.substr(0, slash) == "auto" ? shard_index_from_environment() : parse_int(text.substr(0, slash), "--shard I");
+  if (c.shard_count < 1 || c.shard_index < 0 || c.shard_index >= c.shard_count)
+    fail(ErrorKind::Usage, "--shard " + std::to_string(c.shard_index) + "/" + std::to_string(c.shard_count) + " is not a shard",
+         "give I/N with 0 <= I < N");
+}
 
 void add_common(CLI::App& cmd, CommonOptions& common) {
   cmd.add_option("--log-format", common.log_format, "text or json (one JSON object per line)")
@@ -122,6 +152,10 @@ void finish_export_config(ExportOptions& o, CLI::App& cmd) {
     if (!c.format) fail(ErrorKind::Usage, "unknown --format '" + o.format + "'", "use parquet, jsonl or csv");
   }
   c.target_file_size = parse_size(o.target_file_size, "--target-file-size");
+  if (!o.shard.empty() && o.mpi) fail(ErrorKind::Usage, "--shard and --mpi exclude each other", "under mpirun each rank is a shard");
+  if (!o.shard.empty()) parse_shard(o.shard, c);
+  if ((c.sharded() || o.mpi) && c.run_id.empty())
+    fail(ErrorKind::Usage, "a sharded export needs --run-id", "give every shard the same --run-id");
   c.s3 = resolve_store_settings(o.store, c.dest);
   c.duckdb.memory_limit = o.memory_limit.empty() ? default_memory_limit()
                                                  : std::to_string(parse_size(o.memory_limit, "--memory-limit") >> 20) + "MiB";
@@ -163,6 +197,20 @@ void print_summary(const Manifest& m, const std::string& run_url, bool json_line
               << " not sent again)\n";
 }
 
+// Runs a command body, printing its error as the one line every command prints, and returns
+// the exit code. The one place errors are caught (an MPI rank needs it before its collective).
+int report_errors(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "splitship: error: %s\n", e.one_line().c_str());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "splitship: internal error: %s\n", e.what());
+    return 1;
+  }
+}
+
 // --progress auto draws only for a person watching a terminal.
 bool wants_progress(const CommonOptions& common) {
   return common.progress == "always" ||
@@ -175,13 +223,46 @@ int export_and_report(const ExportConfig& config, const CommonOptions& common, C
   TerminalProgress progress(stderr);
   log.set_clear_line_hook(show_progress);
   ExportResult result = run_export(config, log, show_progress ? &progress : nullptr, cancel);
+  if (config.sharded()) {
+    const std::string shard = std::to_string(config.shard_index) + "/" + std::to_string(config.shard_count);
+    if (common.log_format == "json") {
+      std::cout << nlohmann::ordered_json{{"shard", shard}, {"fragment", result.fragment_url},
+                                          {"already_done", result.already_done}}.dump() << "\n";
+      if (result.already_done) return 0;
+    } else {
+      std::cout << "shard " << shard << (result.already_done ? " was already done: " : " done: ") << result.fragment_url
+                << "\n";
+      if (result.already_done) return 0;
+      std::cout << "commit them with `splitship commit " << result.run_url << " --shards " << config.shard_count
+                << "` once every shard is done\n";
+    }
+  }
   print_summary(result.manifest, result.run_url, common.log_format == "json", &result.store, &result.resume);
   return 0;
 }
 
+
 int do_export(ExportOptions& o, CLI::App& cmd, const CommonOptions& common, CancelToken& cancel) {
   finish_export_config(o, cmd);
-  return export_and_report(o.config, common, cancel);
+  if (!o.mpi) return export_and_report(o.config, common, cancel);
+  // Each rank is a shard; rank 0 commits once every rank succeeded (cli/mpi.hpp).
+  return run_as_mpi_ranks(
+      [&](int rank, int size) {
+        ExportConfig shard = o.config;
+        shard.shard_index = rank;
+        shard.shard_count = size;
+        return report_errors([&] { return export_and_report(shard, common, cancel); });
+      },
+      [&](int size) {
+        return report_errors([&] {
+          Logger log = make_logger(common);
+          const auto [dest, run_id] = std::pair{o.config.dest, o.config.run_id};
+          auto store = open_store(parse_store_location(dest), StoreContext{&o.config.s3, &log, &cancel});
+          const CommitResult r = commit_shards(*store, run_id, size, log);
+          print_summary(r.manifest, r.run_url, common.log_format == "json", &r.store);
+          return 0;
+        });
+      });
 }
 
 struct ResumeOptions {
@@ -223,6 +304,15 @@ RunInStore open_run(const std::string& run_url, StoreOptions& store_options, Log
   validate_run_id(run_id);
   const S3Settings s3 = resolve_store_settings(store_options, dest);
   return {open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel}), run_id};
+}
+
+int do_commit(const std::string& run_url, int shards, StoreOptions& store_options, const CommonOptions& common,
+              CancelToken& cancel) {
+  Logger log = make_logger(common);
+  const RunInStore run = open_run(run_url, store_options, log, cancel);
+  const CommitResult r = commit_shards(*run.store, run.run_id, shards, log);
+  print_summary(r.manifest, r.run_url, common.log_format == "json", &r.store);
+  return 0;
 }
 
 int do_inspect(const std::string& run_url, StoreOptions& store_options, const CommonOptions& common,
@@ -326,6 +416,15 @@ int run(int argc, char** argv, CancelToken& cancel) {
   exp->add_option("--split-input", ex.split_inputs, "NAME=PATH: one input per split (repeatable)");
   exp->add_option("--dest", ex.config.dest, "destination: folder, file://PATH or s3://BUCKET/PREFIX")->required();
   exp->add_option("--run-id", ex.config.run_id, "run id (default: UTC timestamp plus a random suffix)");
+  exp->add_option("--shard", ex.shard,
+                  "I/N: export the I-th (0-based) of N slices and publish a fragment for `commit`; auto/N reads I "
+                  "from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or SPLITSHIP_SHARD_INDEX");
+  exp->add_flag("--mpi", ex.mpi,
+                "under mpirun: each rank exports its shard, rank 0 commits once all succeeded"
+#ifndef SPLITSHIP_WITH_MPI
+                " (this build has no MPI)"
+#endif
+  );
   exp->add_option("--compression", ex.config.compression, "zstd, snappy or none (default zstd)");
   exp->add_option("--target-file-size", ex.target_file_size, "approximate size of each part (default 512MiB)");
   exp->add_option("--row-group-size", ex.config.row_group_size, "rows per Parquet row group (default 30720)");
@@ -379,6 +478,15 @@ int run(int argc, char** argv, CancelToken& cancel) {
   add_common(*res, common);
   add_store_options(*res, resume.store);
 
+  std::string commit_url;
+  int commit_shards_n = 0;
+  StoreOptions commit_store;
+  CLI::App* com = app.add_subcommand("commit", "merge the fragments of a sharded export and publish its manifest");
+  com->add_option("run", commit_url, "DEST/RUN_ID")->required();
+  com->add_option("--shards", commit_shards_n, "how many shards the run has")->required()->check(CLI::PositiveNumber);
+  add_common(*com, common);
+  add_store_options(*com, commit_store);
+
   std::string gc_dest;
   bool gc_yes = false;
   double gc_older_than_h = 24;
@@ -405,21 +513,16 @@ int run(int argc, char** argv, CancelToken& cancel) {
     return 2;
   }
 
-  try {
+  return report_errors([&] {
     if (exp->parsed()) return do_export(ex, *exp, common, cancel);
     if (res->parsed()) return do_resume(resume, common, cancel);
     if (insp->parsed()) return do_inspect(run_url, inspect_store, common, cancel);
     if (cp->parsed()) return do_copy(copy, copy_store, common, cancel);
     if (gc->parsed()) return do_gc(gc_dest, gc_yes, gc_older_than_h, gc_store, common, cancel);
     if (ver->parsed()) return do_verify(verify_url, verify_deep, verify_store, common, cancel);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "splitship: error: %s\n", e.one_line().c_str());
-    return e.exit_code();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "splitship: internal error: %s\n", e.what());
-    return 1;
-  }
-  return 2;
+    if (com->parsed()) return do_commit(commit_url, commit_shards_n, commit_store, common, cancel);
+    return 2;
+  });
 }
 
 }  // namespace splitship::cli

@@ -10,6 +10,16 @@
 #include "splitship/error.hpp"
 
 namespace splitship {
+
+int parse_int(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    const int v = std::stoi(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  fail(ErrorKind::Usage, what + " '" + text + "' is not a whole number");
+}
 namespace {
 
 std::string lower(std::string_view s) {

@@ -221,8 +221,21 @@ class Exporter {
     // HEAD of the manifest could only say "403".
     store_->check_writable(run_id_);
     refuse_published_run();
+    if (cfg_.sharded() && store_->head(fragment_key())) {
+      log_.info("this shard is already done", {{"fragment", store_->url_of(fragment_key())}});
+      ExportResult done;
+      done.run_url = run_url();
+      done.store = store_->stats();
+      done.fragment_url = store_->url_of(fragment_key());
+      done.already_done = true;
+      return done;
+    }
     resolve_sources();
-    journal_.emplace(*store_, run_id_, log_);
+    if (cfg_.sharded()) slice_sources();
+    if (cfg_.sharded())
+      journal_.emplace(*store_, run_id_, log_, shard_journal_prefix(run_id_, cfg_.shard_index, cfg_.shard_count));
+    else
+      journal_.emplace(*store_, run_id_, log_);
     open_journal();
 
     try {
@@ -337,7 +350,7 @@ class Exporter {
 
   void abort_pending_uploads(const std::set<std::string>& keep_upload_ids) {
     for (const auto& u : store_->pending_uploads(run_id_ + "/"))
-      if (!keep_upload_ids.count(u.upload_id)) store_->abort_upload(u);
+      if (!keep_upload_ids.count(u.upload_id) && owned_by_this_export(u.key)) store_->abort_upload(u);
   }
 
   // Reads what the interrupted run finished or left in flight, keeps what the store confirms
@@ -365,13 +378,24 @@ class Exporter {
     std::set<std::string> kept;
     for (const auto& [slot, d] : done_) kept.insert(run_id_ + "/" + d.file.path);
     for (const auto& obj : store_->list(run_id_ + "/"))
-      if (!kept.count(obj.key) && !is_journal_key(obj.key)) store_->remove(obj.key);
+      if (!kept.count(obj.key) && owned_by_this_export(obj.key)) store_->remove(obj.key);
     abort_pending_uploads(live_uploads);
     log_.info("resuming", {{"run_id", run_id_}, {"part_files_done", std::to_string(done_.size())},
                            {"uploads_to_continue", std::to_string(uploads_.size())}});
   }
 
   bool is_journal_key(const std::string& key) const { return key.rfind(Journal::prefix_of(run_id_), 0) == 0; }
+
+  // What a resume may clean up: the whole run but its journals, or for a shard only its own
+  // part files (other shards' parts, journals and fragments are theirs).
+  bool owned_by_this_export(const std::string& key) const {
+    if (is_journal_key(key)) return false;
+    if (!cfg_.sharded()) return true;
+    char own[32];
+    std::snprintf(own, sizeof own, "part-%05d-", cfg_.shard_index);
+    const auto name = key.substr(key.rfind('/') + 1);
+    return name.rfind(own, 0) == 0;
+  }
 
   // The stats of a resumed run must equal the interrupted run's: same rows, same splits.
   void check_or_record_stats(const std::vector<SplitEntry>& entries) {
@@ -422,6 +446,12 @@ class Exporter {
   }
 
   void validate_config() const {
+    if (cfg_.shard_count < 1 || cfg_.shard_index < 0 || cfg_.shard_index >= cfg_.shard_count)
+      fail(ErrorKind::Usage, "--shard " + std::to_string(cfg_.shard_index) + "/" + std::to_string(cfg_.shard_count) +
+                                 " is not a shard", "give I/N with 0 <= I < N");
+    if (cfg_.sharded() && cfg_.overwrite)
+      fail(ErrorKind::Usage, "--overwrite cannot be combined with --shard: every shard would remove the others' work",
+           "remove the run first (or choose another --run-id)");
     if (cfg_.target_file_size < 1024)
       fail(ErrorKind::Usage, "--target-file-size must be at least 1KiB");
     if (cfg_.row_group_size == 0) fail(ErrorKind::Usage, "--row-group-size must be positive");
@@ -457,6 +487,7 @@ class Exporter {
   }
 
   ExportResult export_all() {
+    if (cfg_.sharded() && shard_slice_is_empty()) return publish_empty_shard();
     WorkDir work(cfg_.work_dir);
     fifo_dir_ = work.path();
     DuckDbSettings settings = cfg_.duckdb;
@@ -496,16 +527,117 @@ class Exporter {
       // the grouped pass is mostly one thread, and the writers leave room for it.
       unpublish_previous_run();
       monitor.set_phase("writing");
-      write_splits(db, staged, files, [&](DuckDbConnection& con) { entries = checked_stats(con, staged, rows); });
+      write_splits(db, staged, files, [&](DuckDbConnection& con) {
+        entries = checked_stats(con, staged, rows);
+        if (cfg_.sharded()) grids_ = length_grids(con, staged);
+      });
     }
+    if (cfg_.sharded() && grids_.empty()) grids_ = length_grids(db.main(), staged);
     for (std::size_t i = 0; i < entries.size(); ++i) entries[i].files = std::move(files[i]);
 
     monitor.set_phase("publishing");
-    Manifest manifest = build_manifest(std::move(entries));
-    publish(manifest);
+    return finish(build_manifest(std::move(entries)));
+  }
+
+  ExportResult finish(Manifest manifest) {
+    ExportResult result;
+    if (cfg_.sharded()) {
+      publish_fragment(manifest);
+      result.fragment_url = store_->url_of(fragment_key());
+    } else {
+      publish(manifest);
+    }
     remove_journal();
     log_published();
-    return ExportResult{std::move(manifest), run_url(), warnings_, store_->stats(), resume_};
+    result.manifest = std::move(manifest);
+    result.run_url = run_url();
+    result.warnings = warnings_;
+    result.store = store_->stats();
+    result.resume = resume_;
+    return result;
+  }
+
+  // ---- shards ------------------------------------------------------------------------------
+  std::string fragment_key() const { return shard_fragment_key(run_id_, cfg_.shard_index, cfg_.shard_count); }
+
+  // This shard's slice of the input (files by index, or row groups of big Parquet files).
+  void slice_sources() {
+    DuckDbSettings settings = cfg_.duckdb;
+    DuckDb meta("", settings);
+    if (cfg_.mode != SplitMode::PerInput) {
+      inputs_ = slice_inputs(inputs_, cfg_.shard_index, cfg_.shard_count, meta);
+      return;
+    }
+    for (auto& [name, set] : per_input_sets_) set = slice_inputs(set, cfg_.shard_index, cfg_.shard_count, meta);
+  }
+
+  bool shard_slice_is_empty() const {
+    if (cfg_.mode != SplitMode::PerInput) return inputs_.files.empty();
+    for (const auto& [name, set] : per_input_sets_)
+      if (!set.files.empty()) return false;
+    return true;
+  }
+
+  // A shard whose slice holds nothing (fewer files or row groups than shards) still
+  // publishes a fragment, so that commit sees every shard done.
+  ExportResult publish_empty_shard() {
+    log_.info("this shard's slice of the input is empty", {{"shard", std::to_string(cfg_.shard_index) + "/" + std::to_string(cfg_.shard_count)}});
+    std::vector<SplitEntry> entries;
+    if (cfg_.mode == SplitMode::Hash)
+      for (const auto& w : cfg_.weights) entries.push_back({w.name, {}, "", {}});
+    if (cfg_.mode == SplitMode::PerInput)
+      for (const auto& [name, path] : cfg_.split_inputs) entries.push_back({name, {}, "", {}});
+    for (auto& e : entries) e.checksum = stats_checksum(e.stats);
+    return finish(build_manifest(std::move(entries)));
+  }
+
+  // Each split's length distribution at 1001 ranks, for commit to merge percentiles.
+  std::map<std::string, LengthGrid> length_grids(DuckDbConnection& db, const std::vector<StagedSplit>& staged) const {
+    std::string ranks = "[";
+    for (int k = 0; k <= kQuantileGridSteps; ++k) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%.4f", k ? ", " : "", static_cast<double>(k) / kQuantileGridSteps);
+      ranks += buf;
+    }
+    ranks += "]";
+    std::map<std::string, LengthGrid> out;
+    std::map<std::string, std::vector<std::size_t>> by_source;
+    for (std::size_t i = 0; i < staged.size(); ++i) by_source[staged[i].source].push_back(i);
+    for (const auto& [source, members] : by_source) {
+      QueryResult r = db.query("SELECT " + staged[members.front()].key + " AS __k, count(*), CAST(quantile_disc(" + kLenCol +
+                               ", " + ranks + ") AS VARCHAR) FROM " + source + " GROUP BY __k");
+      for (std::uint64_t row = 0; row < r.rows(); ++row) {
+        if (r.is_null(0, row)) continue;
+        for (std::size_t m : members) {
+          if (staged[m].key_text != r.text(0, row)) continue;
+          LengthGrid g;
+          g.count = static_cast<std::uint64_t>(r.int64(1, row));
+          for (const auto& v : json::parse(r.text(2, row))) g.values.push_back(v.get<std::int64_t>());
+          out[staged[m].name] = std::move(g);
+        }
+      }
+    }
+    return out;
+  }
+
+  // The fragment: the shard's own manifest, plus what commit needs to check and merge.
+  void publish_fragment(const Manifest& manifest) {
+    json fragment = json::parse(manifest.to_json());
+    fragment["shard"] = {{"index", cfg_.shard_index}, {"count", cfg_.shard_count}};
+    fragment["config"] = export_config_to_json(cfg_);
+    json grids = json::object();
+    for (const auto& split : manifest.splits) {
+      auto it = grids_.find(split.name);
+      const LengthGrid g = it == grids_.end() ? LengthGrid{} : it->second;
+      grids[split.name] = {{"count", g.count}, {"values", g.values}};
+    }
+    fragment["length_grids"] = grids;
+    if (!store_->put_if_absent(fragment_key(), fragment.dump(2) + "\n")) {
+      lost_publish_race_ = true;
+      fail(ErrorKind::Destination, "shard " + std::to_string(cfg_.shard_index) + "/" + std::to_string(cfg_.shard_count) +
+                                       " of run " + run_id_ + " was published by another process while this one ran",
+           "nothing to do: that shard is done");
+    }
   }
 
   // Keeps the lease fresh while this export runs, so no other process takes the run over.
@@ -877,7 +1009,10 @@ class Exporter {
 
   std::string new_part_path(const std::string& split, std::size_t part) const {
     char name[64];
-    std::snprintf(name, sizeof name, "part-%05zu-%s.parquet", part, attempt_id_.c_str());
+    if (cfg_.sharded())
+      std::snprintf(name, sizeof name, "part-%05d-%05zu-%s.parquet", cfg_.shard_index, part, attempt_id_.c_str());
+    else
+      std::snprintf(name, sizeof name, "part-%05zu-%s.parquet", part, attempt_id_.c_str());
     return split + "/" + name;
   }
 
@@ -1051,7 +1186,7 @@ class Exporter {
 
   void log_published() {
     const StoreStats st = store_->stats();
-    LogFields fields{{"manifest", store_->url_of(manifest_key())}};
+    LogFields fields{{cfg_.sharded() ? "fragment" : "manifest", store_->url_of(cfg_.sharded() ? fragment_key() : manifest_key())}};
     if (st.requests) {
       fields.emplace_back("requests", std::to_string(st.requests));
       fields.emplace_back("retries", std::to_string(st.retries));
@@ -1107,6 +1242,7 @@ class Exporter {
   std::mutex shared_mutex_;  // guards written_keys_, warnings_ and resume_ while splits are written at once
   std::atomic<bool> stop_writing_ = false;
   std::optional<Journal> journal_;
+  std::map<std::string, LengthGrid> grids_;  // sharded: per split, for the fragment
   bool journal_owned_ = false;  // created or taken over: ours to release or remove
   bool lost_publish_race_ = false;
   std::atomic<std::uint64_t> files_done_ = 0;  // part files finished or kept, this process
@@ -1117,6 +1253,14 @@ class Exporter {
 };
 
 }  // namespace
+
+std::string shard_fragment_key(const std::string& run_id, int index, int count) {
+  return run_id + "/_shards/" + std::to_string(index) + "-of-" + std::to_string(count) + ".json";
+}
+
+std::string shard_journal_prefix(const std::string& run_id, int index, int count) {
+  return Journal::prefix_of(run_id) + "shard-" + std::to_string(index) + "-of-" + std::to_string(count) + "/";
+}
 
 ExportResult run_export(const ExportConfig& config, Logger& log, ProgressListener* progress, CancelToken& cancel) {
   Exporter exporter(config, log, progress, cancel);

@@ -80,6 +80,9 @@ class JournalingObserver final : public UploadObserver {
 Journal::Journal(Store& store, std::string run_id, Logger& log)
     : store_(store), run_id_(std::move(run_id)), prefix_(prefix_of(run_id_)), log_(log) {}
 
+Journal::Journal(Store& store, std::string run_id, Logger& log, std::string prefix)
+    : store_(store), run_id_(std::move(run_id)), prefix_(std::move(prefix)), log_(log) {}
+
 json Journal::parse(const std::string& key, const std::string& text) const {
   try {
     return json::parse(text);

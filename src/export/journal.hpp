@@ -53,10 +53,12 @@ struct Lease {
 class Journal {
  public:
   Journal(Store& store, std::string run_id, Logger& log);
+  // A journal elsewhere than RUN_ID/_journal/: each shard of a sharded export has its own.
+  Journal(Store& store, std::string run_id, Logger& log, std::string prefix);
 
   static std::string prefix_of(const std::string& run_id) { return run_id + "/_journal/"; }
   static std::string run_key_of(const std::string& run_id) { return prefix_of(run_id) + "run.json"; }
-  std::string run_key() const { return run_key_of(run_id_); }
+  std::string run_key() const { return prefix_ + "run.json"; }
   std::string url() const { return store_.url_of(prefix_); }
 
   // run.json, or nullopt when the run has no journal. Throws Error(Input) when unreadable.

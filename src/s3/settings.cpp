@@ -145,16 +145,6 @@ ChecksumAlgorithm parse_checksum(std::string s) {
   fail(ErrorKind::Usage, "checksum algorithm '" + s + "' is not one of CRC64NVME, CRC32C, SHA256, none");
 }
 
-int parse_int(const std::string& text, const std::string& what) {
-  try {
-    std::size_t used = 0;
-    const int v = std::stoi(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  fail(ErrorKind::Usage, what + " '" + text + "' is not a whole number");
-}
-
 std::string normalise_endpoint(std::string e) {
   if (e.find("://") == std::string::npos) e = "https://" + e;
   if (!e.starts_with("http://") && !e.starts_with("https://"))

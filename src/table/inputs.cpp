@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <filesystem>
 #include <set>
 
@@ -186,7 +187,87 @@ InputSet resolve_inputs(const std::vector<std::string>& patterns, std::optional<
   return set;
 }
 
+namespace {
+
+bool any_slice(const InputSet& inputs) {
+  return std::any_of(inputs.files.begin(), inputs.files.end(), [](const InputFile& f) { return !f.whole(); });
+}
+
+// Each slice by its file row numbers, whole files together; unioned by name as
+// union_by_name=true does for whole files.
+std::string sliced_parquet_sql(const InputSet& inputs) {
+  std::vector<std::string> pieces;
+  InputSet whole{inputs.format, inputs.patterns, {}};
+  for (const auto& f : inputs.files) {
+    if (f.whole()) {
+      whole.files.push_back(f);
+      continue;
+    }
+    pieces.push_back("SELECT * EXCLUDE (file_row_number) FROM read_parquet(" + sql_string(f.path) +
+                     ", file_row_number=true) WHERE file_row_number >= " + std::to_string(f.row_begin) +
+                     " AND file_row_number < " + std::to_string(f.row_end));
+  }
+  if (!whole.files.empty())
+    pieces.insert(pieces.begin(), "SELECT * FROM read_parquet(" + path_list_sql(whole) + ", union_by_name=true)");
+  std::string sql;
+  for (std::size_t i = 0; i < pieces.size(); ++i) sql += (i ? " UNION ALL BY NAME " : "") + pieces[i];
+  return "(" + sql + ")";
+}
+
+struct RowGroup {
+  std::size_t file;
+  std::uint64_t first_row, rows;
+};
+
+std::vector<RowGroup> row_groups_of(const InputSet& set, DuckDb& db) {
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < set.files.size(); ++i) index[set.files[i].path] = i;
+  QueryResult r = db.query("SELECT file_name, row_group_id, any_value(row_group_num_rows) FROM parquet_metadata(" +
+                           path_list_sql(set) + ") GROUP BY ALL ORDER BY ALL");
+  std::vector<RowGroup> groups;
+  for (std::uint64_t row = 0; row < r.rows(); ++row) {
+    auto it = index.find(r.text(0, row));
+    if (it == index.end()) fail(ErrorKind::Internal, "parquet_metadata named an unknown file " + r.text(0, row));
+    groups.push_back({it->second, 0, static_cast<std::uint64_t>(r.int64(2, row))});
+  }
+  std::sort(groups.begin(), groups.end(), [](const RowGroup& a, const RowGroup& b) { return a.file < b.file; });
+  std::uint64_t next = 0;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (g == 0 || groups[g].file != groups[g - 1].file) next = 0;
+    groups[g].first_row = next;
+    next += groups[g].rows;
+  }
+  return groups;
+}
+
+}  // namespace
+
+InputSet slice_inputs(const InputSet& set, int index, int count, DuckDb& db) {
+  InputSet out{set.format, set.patterns, {}};
+  const auto n = static_cast<std::size_t>(count), i = static_cast<std::size_t>(index);
+  if (set.files.size() >= n || set.format != InputFormat::Parquet) {
+    for (std::size_t f = i; f < set.files.size(); f += n) out.files.push_back(set.files[f]);
+    return out;
+  }
+  const std::vector<RowGroup> groups = row_groups_of(set, db);
+  // Row group g goes to shard floor(g * count / groups): contiguous runs, sizes within one.
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (g * n / groups.size() != i) continue;
+    const RowGroup& rg = groups[g];
+    if (!out.files.empty() && out.files.back().path == set.files[rg.file].path && out.files.back().row_end == rg.first_row) {
+      out.files.back().row_end += rg.rows;
+      continue;
+    }
+    InputFile slice = set.files[rg.file];
+    slice.row_begin = rg.first_row;
+    slice.row_end = rg.first_row + rg.rows;
+    out.files.push_back(slice);
+  }
+  return out;
+}
+
 std::string reader_sql(const InputSet& inputs) {
+  if (inputs.format == InputFormat::Parquet && any_slice(inputs)) return sliced_parquet_sql(inputs);
   const std::string files = path_list_sql(inputs);
   switch (inputs.format) {
     case InputFormat::Parquet:
