@@ -342,6 +342,38 @@ class S3FaultTest(S3DataCase):
         self.assertIn("ok: ", self.cli("verify", "--deep", f"{dest}/r", check=0).stdout)
 
 
+class S3ShardTest(S3DataCase):
+    def test_three_shards_of_one_parquet_file_then_commit(self):
+        # The dataset as one Parquet file of 12 row groups, cut into 3 shards that upload
+        # to S3; commit publishes what a single-process export of the same file publishes.
+        local = os.path.join(self.tmp, "as-parquet")
+        run_cli("export", "--split-input", f"all={self.jsonl}", "--dest", local, "--run-id", "p",
+                "--row-group-size", "5000", "--progress", "never", check=0)
+        with open(os.path.join(local, "p", "manifest.json"), encoding="utf-8") as f:
+            source = os.path.join(local, "p", json.load(f)["splits"]["all"]["files"][0]["path"])
+        args = ("export", "--input", source, "--split", ",".join(f"{n}={w}" for n, w in SPLITS), "--split-key", "id",
+                "--seed", SEED, "--run-id", "r", "--progress", "never", "--target-file-size", "2MiB")
+        run_cli(*args, "--dest", os.path.join(self.tmp, "single"), check=0)
+        with open(os.path.join(self.tmp, "single", "r", "manifest.json"), encoding="utf-8") as f:
+            single = json.load(f)
+        prefix = s3h.unique_prefix("shards")
+        dest = f"s3://{self.bucket}/{prefix}"
+        for i in range(3):
+            self.cli(*args, "--dest", dest, "--shard", f"{i}/3", check=0)
+        self.assertNotIn(f"{prefix}/r/manifest.json", s3h.list_objects(self.client, self.bucket, prefix))
+        self.cli("commit", f"{dest}/r", "--shards", "3", check=0)
+        manifest = self.manifest(f"{prefix}/r/manifest.json")
+        for name, split in single["splits"].items():
+            self.assertEqual(manifest["splits"][name]["checksum"], split["checksum"], name)
+            self.assertEqual(manifest["splits"][name]["num_documents"], split["num_documents"], name)
+        shards_seen = {f["path"].split("/part-")[1][:5] for s in manifest["splits"].values() for f in s["files"]}
+        self.assertEqual(shards_seen, {"00000", "00001", "00002"})
+        self.assertIn("ok: ", self.cli("verify", "--deep", f"{dest}/r", check=0).stdout)
+        files = {f"{prefix}/r/{f['path']}" for s in manifest["splits"].values() for f in s["files"]}
+        self.assertEqual(set(s3h.list_objects(self.client, self.bucket, prefix)), files | {f"{prefix}/r/manifest.json"})
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
+
 class S3ResumeTest(S3DataCase):
     """kill -9 of splitship at chosen and random points: the re-run continues the uploads in
     flight (ListParts) and keeps finished part files (HEAD); bytes sent again stay within the
