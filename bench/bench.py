@@ -24,6 +24,8 @@ import datagen  # noqa: E402
 
 SPLITSHIP = os.path.join(ROOT, "build", "splitship")
 DUCKDB_SQL = os.path.join(ROOT, "build", "duckdb_sql")
+# Debian's AWS CLI (v2), as the issue asks: a pip-installed `aws` may come first on PATH.
+AWS = "/usr/bin/aws" if os.path.exists("/usr/bin/aws") else "aws"
 SPLITS = [("train", 0.8), ("validation", 0.1), ("test", 0.1)]
 BEAST = re.compile(r'beast: \S+ \S+ - \S+ \[[^\]]+\] "(\w+) (\S+) HTTP/[\d.]+" (\d+) (\d+) ')
 
@@ -139,14 +141,14 @@ class Bench:
         return Step([DUCKDB_SQL, "--db", db, *sql], network=False)
 
     def aws_upload(self, folder, prefix):
-        return Step(["aws", "s3", "cp", "--recursive", "--only-show-errors", folder, self.s3_url(prefix) + "/"])
+        return Step([AWS, "s3", "cp", "--recursive", "--only-show-errors", folder, self.s3_url(prefix) + "/"])
 
     def rclone_upload(self, folder, prefix):
         return Step(["rclone", "copy", folder, f"gw:{self.bucket}/{prefix}"])
 
     def download_and_count(self, prefix, into):
         """The original design's re-read: download each split back and count its rows."""
-        steps = [Step(["aws", "s3", "cp", "--recursive", "--only-show-errors", self.s3_url(prefix) + "/", into])]
+        steps = [Step([AWS, "s3", "cp", "--recursive", "--only-show-errors", self.s3_url(prefix) + "/", into])]
         steps.append(Step([DUCKDB_SQL, f"SELECT count(*) FROM read_parquet('{into}/**/*.parquet')"], network=False))
         return steps
 
@@ -202,7 +204,7 @@ class Bench:
         return self.report(results, output_bytes, os.path.getsize(src))
 
     def remove_prefix(self, prefix):
-        subprocess.run(["aws", "s3", "rm", "--recursive", "--only-show-errors", self.s3_url(prefix) + "/"],
+        subprocess.run([AWS, "s3", "rm", "--recursive", "--only-show-errors", self.s3_url(prefix) + "/"],
                        env={**self.env, "AWS_ENDPOINT_URL": self.s3["AWS_ENDPOINT_URL"]}, check=False)
 
     def report(self, results, output_bytes, input_bytes):

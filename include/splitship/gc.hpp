@@ -1,6 +1,7 @@
 // `splitship gc DEST`: what interrupted and finished exports leave behind, listed, and with
 // remove=true removed — stale multipart uploads, journals of published runs, and runs that
-// were abandoned unpublished (their part files, uploads and journal).
+// were abandoned unpublished (their part files, uploads and journal); for sharded runs, the
+// fragments and shard journals a commit left, and sharded runs never committed.
 #pragma once
 #include <string>
 #include <vector>

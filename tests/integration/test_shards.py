@@ -159,6 +159,19 @@ class ShardTest(ShardCase):
             self.assertEqual(proc.returncode, 2, (bad, proc.stderr))
             self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
 
+    def test_gc_removes_a_sharded_run_never_committed(self):
+        dest = os.path.join(self.tmp, "sharded")
+        for i in (0, 1):  # shard 2 never ran
+            run_cli(*self.export_args(self.src, dest, "--shard", f"{i}/3"), check=0)
+        young = run_cli("gc", dest, check=0).stdout
+        self.assertNotIn("abandoned run", young, "younger than --older-than: the last shard may come soon")
+        listed = run_cli("gc", dest, "--older-than", "0", check=0).stdout
+        self.assertIn("found abandoned run: file://" + os.path.join(dest, "r"), listed)
+        self.assertIn("never committed: 2 fragment(s)", listed)
+        self.assertTrue(os.path.exists(os.path.join(dest, "r", "_shards", "0-of-3.json")), "listing removes nothing")
+        run_cli("gc", dest, "--older-than", "0", "--yes", check=0)
+        self.assertEqual(all_files(os.path.join(dest, "r")) if os.path.exists(os.path.join(dest, "r")) else [], [])
+
 
 class MpiTest(ShardCase):
     def mpi_args(self, dest):
