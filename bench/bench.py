@@ -141,14 +141,17 @@ class Bench:
         return Step([DUCKDB_SQL, "--db", db, *sql], network=False)
 
     def aws_upload(self, folder, prefix):
-        return Step([AWS, "s3", "cp", "--recursive", "--only-show-errors", folder, self.s3_url(prefix) + "/"])
+        # --endpoint-url: Debian's AWS CLI (2.9) predates AWS_ENDPOINT_URL.
+        return Step([AWS, "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url", self.endpoint, folder,
+                     self.s3_url(prefix) + "/"])
 
     def rclone_upload(self, folder, prefix):
         return Step(["rclone", "copy", folder, f"gw:{self.bucket}/{prefix}"])
 
     def download_and_count(self, prefix, into):
         """The original design's re-read: download each split back and count its rows."""
-        steps = [Step([AWS, "s3", "cp", "--recursive", "--only-show-errors", self.s3_url(prefix) + "/", into])]
+        steps = [Step([AWS, "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url", self.endpoint,
+                       self.s3_url(prefix) + "/", into])]
         steps.append(Step([DUCKDB_SQL, f"SELECT count(*) FROM read_parquet('{into}/**/*.parquet')"], network=False))
         return steps
 
@@ -204,7 +207,8 @@ class Bench:
         return self.report(results, output_bytes, os.path.getsize(src))
 
     def remove_prefix(self, prefix):
-        subprocess.run([AWS, "s3", "rm", "--recursive", "--only-show-errors", self.s3_url(prefix) + "/"],
+        subprocess.run([AWS, "s3", "rm", "--recursive", "--only-show-errors", "--endpoint-url", self.s3["AWS_ENDPOINT_URL"],
+                        self.s3_url(prefix) + "/"],
                        env={**self.env, "AWS_ENDPOINT_URL": self.s3["AWS_ENDPOINT_URL"]}, check=False)
 
     def report(self, results, output_bytes, input_bytes):
