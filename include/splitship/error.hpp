@@ -2,7 +2,9 @@
 // prints one line and exits with its code.
 #pragma once
 #include <stdexcept>
+#include <exception>
 #include <string>
+#include <vector>
 
 namespace splitship {
 
@@ -35,6 +37,11 @@ class Error : public std::runtime_error {
 [[noreturn]] inline void fail(ErrorKind kind, std::string message, std::string hint = {}) {
   throw Error(kind, std::move(message), std::move(hint));
 }
+
+// Workers that stop each other on the first failure each end with an error; the others'
+// only say they were interrupted. Rethrows the first error that is not Cancelled, else the
+// first one; returns when there is none.
+void rethrow_root_cause(const std::vector<std::exception_ptr>& errors);
 
 // "strerror(errno)" as a string, for messages.
 std::string errno_text(int err);

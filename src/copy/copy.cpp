@@ -110,22 +110,6 @@ class CopyTicker {
   std::thread thread_;
 };
 
-// The error that stopped the other files: theirs only say they were interrupted.
-void rethrow_root_cause(const std::vector<std::exception_ptr>& errors) {
-  std::exception_ptr first;
-  for (const auto& e : errors) {
-    if (!e) continue;
-    if (!first) first = e;
-    try {
-      std::rethrow_exception(e);
-    } catch (const Error& err) {
-      if (err.kind() != ErrorKind::Cancelled) throw;
-    } catch (...) {
-      throw;
-    }
-  }
-  if (first) std::rethrow_exception(first);
-}
 
 }  // namespace
 

@@ -937,22 +937,6 @@ class Exporter {
     rethrow_root_cause(errors);
   }
 
-  // The error that stopped the others: theirs only say they were interrupted.
-  static void rethrow_root_cause(const std::vector<std::exception_ptr>& errors) {
-    std::exception_ptr first;
-    for (const auto& e : errors) {
-      if (!e) continue;
-      if (!first) first = e;
-      try {
-        std::rethrow_exception(e);
-      } catch (const Error& err) {
-        if (err.kind() != ErrorKind::Cancelled) throw;
-      } catch (...) {
-        throw;
-      }
-    }
-    if (first) std::rethrow_exception(first);
-  }
 
   // Parts are consecutive row-id ranges of the split's view, each holding about
   // --target-file-size of Parquet (rows per part adapt to the bytes per row measured so far).

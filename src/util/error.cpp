@@ -28,4 +28,20 @@ int Error::exit_code() const noexcept {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+void rethrow_root_cause(const std::vector<std::exception_ptr>& errors) {
+  std::exception_ptr first;
+  for (const auto& e : errors) {
+    if (!e) continue;
+    if (!first) first = e;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Error& err) {
+      if (err.kind() != ErrorKind::Cancelled) throw;
+    } catch (...) {
+      throw;
+    }
+  }
+  if (first) std::rethrow_exception(first);
+}
+
 }  // namespace splitship
