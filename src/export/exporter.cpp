@@ -350,7 +350,7 @@ class Exporter {
 
   void abort_pending_uploads(const std::set<std::string>& keep_upload_ids) {
     for (const auto& u : store_->pending_uploads(run_id_ + "/"))
-      if (!keep_upload_ids.count(u.upload_id) && owned_by_this_export(u.key)) store_->abort_upload(u);
+      if (!keep_upload_ids.count(u.upload_id) && upload_owned_by_this_export(u.key)) store_->abort_upload(u);
   }
 
   // Reads what the interrupted run finished or left in flight, keeps what the store confirms
@@ -385,6 +385,12 @@ class Exporter {
   }
 
   bool is_journal_key(const std::string& key) const { return key.rfind(Journal::prefix_of(run_id_), 0) == 0; }
+
+  // Uploads a resume may abort: everything under the run (a killed run's half-written journal
+  // records included), or for a shard its own parts and its own journal's.
+  bool upload_owned_by_this_export(const std::string& key) const {
+    return !cfg_.sharded() || owned_by_this_export(key) || key.rfind(journal_->prefix(), 0) == 0;
+  }
 
   // What a resume may clean up: the whole run but its journals, or for a shard only its own
   // part files (other shards' parts, journals and fragments are theirs).

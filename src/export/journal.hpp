@@ -60,6 +60,7 @@ class Journal {
   static std::string run_key_of(const std::string& run_id) { return prefix_of(run_id) + "run.json"; }
   std::string run_key() const { return prefix_ + "run.json"; }
   std::string url() const { return store_.url_of(prefix_); }
+  const std::string& prefix() const { return prefix_; }
 
   // run.json, or nullopt when the run has no journal. Throws Error(Input) when unreadable.
   std::optional<nlohmann::ordered_json> read_run() const;
