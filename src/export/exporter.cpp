@@ -568,8 +568,7 @@ class Exporter {
 
   // This shard's slice of the input (files by index, or row groups of big Parquet files).
   void slice_sources() {
-    DuckDbSettings settings = cfg_.duckdb;
-    DuckDb meta("", settings);
+    DuckDb meta("", cfg_.duckdb);
     if (cfg_.mode != SplitMode::PerInput) {
       inputs_ = slice_inputs(inputs_, cfg_.shard_index, cfg_.shard_count, meta);
       return;
@@ -607,9 +606,7 @@ class Exporter {
     }
     ranks += "]";
     std::map<std::string, LengthGrid> out;
-    std::map<std::string, std::vector<std::size_t>> by_source;
-    for (std::size_t i = 0; i < staged.size(); ++i) by_source[staged[i].source].push_back(i);
-    for (const auto& [source, members] : by_source) {
+    for (const auto& [source, members] : splits_by_source(staged)) {
       QueryResult r = db.query("SELECT " + staged[members.front()].key + " AS __k, count(*), CAST(quantile_disc(" + kLenCol +
                                ", " + ranks + ") AS VARCHAR) FROM " + source + " GROUP BY __k");
       for (std::uint64_t row = 0; row < r.rows(); ++row) {
@@ -782,12 +779,17 @@ class Exporter {
     return out;
   }
 
+  // Split indexes per staging table: each table is scanned once for all of its splits.
+  static std::map<std::string, std::vector<std::size_t>> splits_by_source(const std::vector<StagedSplit>& staged) {
+    std::map<std::string, std::vector<std::size_t>> by_source;
+    for (std::size_t i = 0; i < staged.size(); ++i) by_source[staged[i].source].push_back(i);
+    return by_source;
+  }
+
   // Rows per split: a scan of the split column only, so the writers can start before the stats.
   static std::vector<std::uint64_t> count_rows(DuckDbConnection& db, const std::vector<StagedSplit>& staged) {
     std::vector<std::uint64_t> rows(staged.size(), 0);
-    std::map<std::string, std::vector<std::size_t>> by_source;
-    for (std::size_t i = 0; i < staged.size(); ++i) by_source[staged[i].source].push_back(i);
-    for (const auto& [source, members] : by_source) {
+    for (const auto& [source, members] : splits_by_source(staged)) {
       QueryResult r = db.query("SELECT " + staged[members.front()].key + " AS __k, count(*) FROM " + source + " GROUP BY __k");
       for (std::uint64_t row = 0; row < r.rows(); ++row) {
         if (r.is_null(0, row)) continue;
@@ -816,12 +818,8 @@ class Exporter {
   // Stats of every split, one grouped pass per staging table (not one scan per split).
   std::vector<SplitEntry> compute_stats(DuckDbConnection& db, const std::vector<StagedSplit>& staged) {
     std::vector<SplitEntry> entries(staged.size());
-    std::map<std::string, std::vector<std::size_t>> by_source;
-    for (std::size_t i = 0; i < staged.size(); ++i) {
-      entries[i].name = staged[i].name;
-      by_source[staged[i].source].push_back(i);
-    }
-    for (const auto& [source, members] : by_source) stats_of_source(db, staged, members, entries);
+    for (std::size_t i = 0; i < staged.size(); ++i) entries[i].name = staged[i].name;
+    for (const auto& [source, members] : splits_by_source(staged)) stats_of_source(db, staged, members, entries);
     for (const auto& e : entries)
       if (e.stats.num_documents == 0) warn("split '" + e.name + "' is empty; it is published with one empty part");
     return entries;

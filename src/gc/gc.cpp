@@ -47,6 +47,21 @@ std::map<std::string, RunFolder> find_runs(Store& store) {
   return runs;
 }
 
+std::string objects_text(const RunFolder& folder) {
+  std::uint64_t bytes = 0;
+  for (const auto& obj : folder.objects) bytes += obj.size;
+  return std::to_string(folder.objects.size()) + " objects, " + format_size(bytes);
+}
+
+// An abandoned run, single-process or sharded: its uploads, its objects, then its journals
+// (run.json last).
+void remove_run(Store& store, const std::string& run, const RunFolder& folder, Logger& log) {
+  for (const auto& u : store.pending_uploads(run + "/")) store.abort_upload(u);
+  for (const auto& obj : folder.objects)
+    if (obj.key.rfind(Journal::prefix_of(run), 0) != 0) store.remove(obj.key);
+  Journal(store, run, log).remove_listed(folder.objects);
+}
+
 // The newest sign of life of a sharded run (a shard's journal or fragment), in seconds ago;
 // nullopt when a shard's lease is still held (a shard is running).
 std::optional<double> idle_seconds_of_shards(Store& store, const RunFolder& folder, Logger& log) {
@@ -98,17 +113,11 @@ std::vector<GcItem> collect_garbage(Store& store, const GcOptions& options, Logg
     if (sharded && !folder.journaled) {
       const auto idle = idle_seconds_of_shards(store, folder, log);
       if (!idle || *idle < options.older_than_seconds) continue;
-      std::uint64_t bytes = 0;
-      for (const auto& obj : folder.objects) bytes += obj.size;
       items.push_back({GcItem::Kind::AbandonedRun, store.url_of(run),
                        "sharded, never committed: " + std::to_string(folder.fragments.size()) + " fragment(s), " +
-                           std::to_string(folder.objects.size()) + " objects, " + format_size(bytes)});
+                           objects_text(folder)});
       abandoned.insert(run);
-      if (!options.remove) continue;
-      for (const auto& u : store.pending_uploads(run + "/")) store.abort_upload(u);
-      for (const auto& obj : folder.objects)
-        if (obj.key.rfind(Journal::prefix_of(run), 0) != 0) store.remove(obj.key);
-      Journal(store, run, log).remove_listed(folder.objects);
+      if (options.remove) remove_run(store, run, folder, log);
       continue;
     }
     if (!folder.journaled) continue;
@@ -130,17 +139,10 @@ std::vector<GcItem> collect_garbage(Store& store, const GcOptions& options, Logg
     const double age = seconds_since(record->value("updated_at", ""));
     // A held lease that has not expired is a running export; a young run may be resumed soon.
     if (!lease_expired(lease) || (age >= 0 && age < options.older_than_seconds)) continue;
-    std::uint64_t bytes = 0;
-    for (const auto& obj : folder.objects) bytes += obj.size;
     items.push_back({GcItem::Kind::AbandonedRun, store.url_of(run),
-                     "unpublished, last written " + record->value("updated_at", std::string("?")) + ", " +
-                         std::to_string(folder.objects.size()) + " objects, " + format_size(bytes)});
+                     "unpublished, last written " + record->value("updated_at", std::string("?")) + ", " + objects_text(folder)});
     abandoned.insert(run);
-    if (!options.remove) continue;
-    for (const auto& u : store.pending_uploads(run + "/")) store.abort_upload(u);
-    for (const auto& obj : folder.objects)
-      if (obj.key.rfind(Journal::prefix_of(run), 0) != 0) store.remove(obj.key);
-    journal.remove_listed(folder.objects);
+    if (options.remove) remove_run(store, run, folder, log);
   }
   for (const auto& u : store.pending_uploads("")) {
     const auto slash = u.key.find('/');
