@@ -103,6 +103,10 @@ class Store {
   // Unfinished multipart uploads under prefix (none for stores without them), and their abort.
   virtual std::vector<PendingUpload> pending_uploads(const std::string& /*prefix*/) { return {}; }
   virtual void abort_upload(const PendingUpload& /*upload*/) {}
+  // Drops what is left under prefix once it holds no object: nothing in a bucket, where
+  // folders are only key prefixes; empty folders in a folder store (a writer killed between
+  // creating its folder and its file leaves one).
+  virtual void drop_empty_prefix(const std::string& /*prefix*/) {}
   // Fails early, with a clear message, when the destination cannot be written.
   virtual void check_writable(const std::string& prefix) = 0;
 };
@@ -135,6 +139,7 @@ class LocalStore final : public Store {
   // is listed here (upload_id: the temp file's key) so gc and resume can remove it.
   std::vector<PendingUpload> pending_uploads(const std::string& prefix) override;
   void abort_upload(const PendingUpload& upload) override;
+  void drop_empty_prefix(const std::string& prefix) override;
   void check_writable(const std::string& prefix) override;
   const std::string& root() const { return root_; }
 

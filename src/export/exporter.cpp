@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -938,6 +939,9 @@ class Exporter {
       for (std::size_t i = 0; i < staged.size(); ++i)
         writers.submit(guarded(i, [&, i](DuckDbConnection& con) { write_parts(con, staged[i], files[i], *counters_[i]); }));
     }
+    // The user's interrupt is the cause whatever the splits died of (DuckDB may see its
+    // pipe closed before the sink notices the cancellation).
+    if (std::any_of(errors.begin(), errors.end(), [](const auto& e) { return e != nullptr; })) throw_if_cancelled();
     rethrow_root_cause(errors);
   }
 

@@ -60,6 +60,7 @@ void remove_run(Store& store, const std::string& run, const RunFolder& folder, L
   for (const auto& obj : folder.objects)
     if (obj.key.rfind(Journal::prefix_of(run), 0) != 0) store.remove(obj.key);
   Journal(store, run, log).remove_listed(folder.objects);
+  store.drop_empty_prefix(run + "/");
 }
 
 // The newest sign of life of a sharded run (a shard's journal or fragment), in seconds ago;
@@ -107,6 +108,8 @@ std::vector<GcItem> collect_garbage(Store& store, const GcOptions& options, Logg
       if (options.remove) {
         for (const auto& key : folder.fragments) store.remove(key);
         Journal(store, run, log).remove_listed(folder.objects);
+        store.drop_empty_prefix(run + "/_shards/");
+        store.drop_empty_prefix(Journal::prefix_of(run));
       }
       continue;
     }
@@ -123,7 +126,10 @@ std::vector<GcItem> collect_garbage(Store& store, const GcOptions& options, Logg
     if (!folder.journaled) continue;
     if (folder.published) {
       items.push_back({GcItem::Kind::PublishedJournal, store.url_of(Journal::prefix_of(run)), "the run is published"});
-      if (options.remove) Journal(store, run, log).remove_listed(folder.objects);
+      if (options.remove) {
+        Journal(store, run, log).remove_listed(folder.objects);
+        store.drop_empty_prefix(Journal::prefix_of(run));
+      }
       continue;
     }
     Journal journal(store, run, log);

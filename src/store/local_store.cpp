@@ -155,6 +155,22 @@ std::vector<PendingUpload> LocalStore::pending_uploads(const std::string& prefix
 
 void LocalStore::abort_upload(const PendingUpload& upload) { remove(upload.upload_id); }
 
+void LocalStore::drop_empty_prefix(const std::string& prefix) {
+  fs::path top = path_of(prefix);
+  if (!top.has_filename()) top = top.parent_path();  // "run/" names the folder run
+  std::error_code ec;
+  if (!fs::is_directory(top, ec)) return;
+  // Deepest first, so a folder holding only empty folders goes too; rmdir refuses non-empty ones.
+  std::vector<fs::path> dirs;
+  for (auto it = fs::recursive_directory_iterator(top, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
+  std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) { return a.string().size() > b.string().size(); });
+  for (const auto& dir : dirs) ::rmdir(dir.c_str());
+  for (fs::path dir = top; dir.string().size() > root_.size(); dir = dir.parent_path())
+    if (::rmdir(dir.c_str()) != 0) break;
+}
+
 std::optional<std::string> LocalStore::get_small(const std::string& key) {
   std::ifstream in(path_of(key), std::ios::binary);
   if (!in) return std::nullopt;

@@ -74,6 +74,25 @@ TEST_F(LocalStoreTest, ListAndRemovePruneEmptyFolders) {
   EXPECT_TRUE(fs::exists(root_));
 }
 
+TEST_F(LocalStoreTest, DropEmptyPrefixRemovesEmptyFoldersOnly) {
+  // What a writer killed between creating its folders and its file leaves.
+  fs::create_directories(root_ / "run" / "train" / "deep");
+  fs::create_directories(root_ / "run" / "test");
+  fs::create_directories(root_ / "keep" / "empty");
+  store_->drop_empty_prefix("run/train/");  // its parent, left empty, goes too, as with remove()
+  EXPECT_TRUE(fs::exists(root_ / "run" / "test"));
+  store_->drop_empty_prefix("run/");
+  EXPECT_FALSE(fs::exists(root_ / "run"));
+  EXPECT_TRUE(fs::exists(root_ / "keep" / "empty"));  // outside the prefix
+
+  store_->put_replace("run2/a/object", "x");
+  fs::create_directories(root_ / "run2" / "b" / "c");
+  store_->drop_empty_prefix("run2/b/");
+  EXPECT_FALSE(fs::exists(root_ / "run2" / "b"));
+  EXPECT_EQ(*store_->get_small("run2/a/object"), "x");
+  EXPECT_TRUE(fs::exists(root_));
+}
+
 TEST(StoreLocation, ParsesDestinations) {
   const auto s3 = parse_store_location("s3://bucket/some/prefix/");
   EXPECT_EQ(s3.scheme, StoreLocation::Scheme::S3);
