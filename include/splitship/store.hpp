@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "splitship/hash.hpp"
+
 namespace splitship {
 
 struct ObjectInfo {
@@ -57,11 +59,18 @@ struct ResumeStats {
 
 // A streaming write of one object. Bytes become visible under the key only at commit();
 // a writer destroyed without commit() leaves nothing behind.
+// What commit() made: the object as the store keeps it, and the digests of every byte
+// written, computed by the writer as the bytes went by (once, on bytes already in memory).
+struct CommittedObject {
+  ObjectInfo info;
+  ObjectDigests digests;
+};
+
 class ObjectWriter {
  public:
   virtual ~ObjectWriter() = default;
   virtual void write(const void* data, std::size_t size) = 0;
-  virtual ObjectInfo commit() = 0;
+  virtual CommittedObject commit() = 0;
   virtual void abort() noexcept = 0;
   virtual ResumeStats resume_stats() const { return {}; }
 };

@@ -39,8 +39,8 @@ CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& 
   if (!fd) fail(ErrorKind::Input, "cannot read " + item.path + ": " + errno_text(errno));
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   auto writer = store.open_writer(item.key, WriteOptions{item.size, nullptr, std::nullopt});
-  MultiHasher hasher;
   std::vector<char> buf(kReadChunk);
+  std::uint64_t counted = 0;
   for (;;) {
     if (cancel.cancelled()) fail(ErrorKind::Cancelled, "interrupted");
     const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
@@ -49,15 +49,16 @@ CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& 
       if (errno == EINTR) continue;
       fail(ErrorKind::Input, "cannot read " + item.path + ": " + errno_text(errno));
     }
-    hasher.update(buf.data(), static_cast<std::size_t>(n));
     writer->write(buf.data(), static_cast<std::size_t>(n));
     counters.bytes += static_cast<std::uint64_t>(n);
+    counted += static_cast<std::uint64_t>(n);
   }
-  CopiedObject out;
-  out.digests = hasher.finish();
-  if (out.digests.size != item.size)
+  if (counted != item.size)
     fail(ErrorKind::Input, item.path + " changed size while it was being uploaded", "upload it again once it is stable");
-  out.info = writer->commit();
+  CommittedObject committed = writer->commit();
+  CopiedObject out;
+  out.digests = committed.digests;
+  out.info = std::move(committed.info);
   out.source = item.path;
   out.url = "s3://" + bucket + "/" + item.key;
   counters.files += 1;

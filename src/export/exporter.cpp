@@ -1076,17 +1076,16 @@ class Exporter {
     } catch (...) {
       if (sink.failed()) {
         counters.bytes_done = bytes_before;
-        (void)sink.finish();  // the store's error explains DuckDB's broken pipe
+        sink.finish();  // the store's error explains DuckDB's broken pipe
       }
       sink.abandon();
       writer->abort();
       throw;
     }
-    ObjectDigests d;
-    ObjectInfo info;
+    CommittedObject committed;
     try {
-      d = sink.finish();
-      info = writer->commit();
+      sink.finish();
+      committed = writer->commit();
     } catch (...) {
       counters.bytes_done = bytes_before;
       throw;
@@ -1097,10 +1096,11 @@ class Exporter {
       resume_.uploads_continued += 1;
       resume_.bytes_reused += reused.bytes_reused;
     }
+    const ObjectDigests& d = committed.digests;
     log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(slot.rows)},
                               {"bytes_reused", std::to_string(reused.bytes_reused)}});
     return FileEntry{relative_path, d.size, slot.rows, to_hex(d.md5), to_hex(d.sha256),
-                     crc64_to_base64(d.crc64nvme), info.etag};
+                     crc64_to_base64(d.crc64nvme), committed.info.etag};
   }
 
   // One pipe per split: splits are written at once.

@@ -35,7 +35,6 @@ void FifoPartSink::run() noexcept {
     opened_ = true;
     if (!fd) fail(ErrorKind::Store, "cannot open pipe " + path_ + ": " + errno_text(errno));
     ::fcntl(fd.get(), F_SETPIPE_SZ, static_cast<int>(kChunk));  // fewer, larger reads; best effort
-    MultiHasher hasher;
     std::vector<char> buf(kChunk);
     for (;;) {
       const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
@@ -44,11 +43,9 @@ void FifoPartSink::run() noexcept {
         if (errno == EINTR) continue;
         fail(ErrorKind::Store, "cannot read pipe " + path_ + ": " + errno_text(errno));
       }
-      hasher.update(buf.data(), static_cast<std::size_t>(n));
       writer_.write(buf.data(), static_cast<std::size_t>(n));
       bytes_ += static_cast<std::uint64_t>(n);
     }
-    digests_ = hasher.finish();
   } catch (...) {
     error_ = std::current_exception();
     failed_ = true;
@@ -60,10 +57,9 @@ void FifoPartSink::join_reader() noexcept {
   if (thread_.joinable()) thread_.join();
 }
 
-ObjectDigests FifoPartSink::finish() {
+void FifoPartSink::finish() {
   join_reader();
   if (error_) std::rethrow_exception(error_);
-  return digests_;
 }
 
 void FifoPartSink::abandon() noexcept {

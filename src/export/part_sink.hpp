@@ -1,13 +1,12 @@
 // Streams one Parquet part from DuckDB to the store: DuckDB COPYs into a named pipe, a reader
-// thread takes the bytes, hashes them once (MultiHasher) and hands the same buffer to the
-// store's writer. No spool file, no second read.
+// thread takes the bytes and hands them to the store's writer, which hashes them once as they
+// enter its buffers. No spool file, no second read.
 #pragma once
 #include <atomic>
 #include <exception>
 #include <string>
 #include <thread>
 
-#include "splitship/hash.hpp"
 #include "splitship/store.hpp"
 
 namespace splitship {
@@ -20,9 +19,9 @@ class FifoPartSink {
   FifoPartSink(const FifoPartSink&) = delete;
   FifoPartSink& operator=(const FifoPartSink&) = delete;
 
-  // After the producer finished successfully: waits for the reader, returns the digests.
-  // Rethrows whatever the reader hit (e.g. the store failed).
-  ObjectDigests finish();
+  // After the producer finished successfully: waits for the reader. Rethrows whatever the
+  // reader hit (e.g. the store failed).
+  void finish();
   // After the producer failed: unblocks and joins the reader, discarding its result.
   void abandon() noexcept;
   // True once the reader failed; the producer should be interrupted.
@@ -38,7 +37,6 @@ class FifoPartSink {
   std::atomic<bool> opened_{false};
   std::atomic<bool> failed_{false};
   std::exception_ptr error_;
-  ObjectDigests digests_;
   std::thread thread_;
 };
 

@@ -44,7 +44,7 @@ void MultiHasher::update(const void* data, std::size_t size) {
 ObjectDigests MultiHasher::finish() {
   ObjectDigests d;
   d.size = size_;
-  d.md5 = md5_.finish();
+  d.md5 = md5_.finish_whole();
   d.sha256 = sha256_.finish();
   d.crc64nvme = crc64_.value();
   d.crc32c = crc32c_.value();

@@ -74,6 +74,7 @@ void S3ObjectWriter::write(const void* data, std::size_t size) {
     }
     const std::size_t n = std::min<std::size_t>(size, part_size_ - current_->size());
     current_->insert(current_->end(), p, p + n);
+    hasher_.update(p, n);
     p += n;
     size -= n;
     size_ += n;
@@ -89,6 +90,7 @@ void S3ObjectWriter::dispatch_current_part() {
     fail(ErrorKind::Usage, client_.url_of(key_) + " would need more than 10,000 parts of " + format_size(part_size_),
          "raise --part-size");
   const int number = next_part_++;
+  const Md5Digest md5 = hasher_.finish_part();
   PartBuffer* buffer = current_;
   current_ = nullptr;
   {
@@ -96,13 +98,13 @@ void S3ObjectWriter::dispatch_current_part() {
     ++in_flight_;
     if (parts_.size() < static_cast<std::size_t>(number)) parts_.resize(number);
   }
-  pool_.submit([this, number, buffer] { upload_part(number, buffer); });
+  pool_.submit([this, number, buffer, md5] { upload_part(number, buffer, md5); });
 }
 
-void S3ObjectWriter::upload_part(int number, PartBuffer* buffer) noexcept {
+void S3ObjectWriter::upload_part(int number, PartBuffer* buffer, Md5Digest md5) noexcept {
   try {
     if (!should_stop()) {
-      const BodyDigests d = client_.digest_body(buffer->data(), buffer->size());
+      const BodyDigests d = client_.digest_body(buffer->data(), buffer->size(), &md5);
       const bool reuse = held_by_server(number, *buffer, d.md5);
       const std::string etag =
           reuse ? to_hex(d.md5) : client_.upload_part(key_, upload_id_, number, buffer->data(), buffer->size(), d);
@@ -136,7 +138,7 @@ void S3ObjectWriter::wait_for_parts() {
   parts_done_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
-ObjectInfo S3ObjectWriter::commit() {
+CommittedObject S3ObjectWriter::commit() {
   if (finished_) fail(ErrorKind::Internal, "commit twice on " + client_.url_of(key_));
   std::string etag;
   try {
@@ -153,14 +155,15 @@ ObjectInfo S3ObjectWriter::commit() {
     throw;
   }
   finished_ = true;
-  return ObjectInfo{store_key_, size_, etag};
+  return CommittedObject{ObjectInfo{store_key_, size_, etag}, hasher_.finish()};
 }
 
 std::string S3ObjectWriter::put_single() {
   static const char kEmpty = 0;
   const char* data = current_ ? current_->data() : &kEmpty;
   const std::size_t size = current_ ? current_->size() : 0;
-  const BodyDigests d = client_.digest_body(data, size);
+  const Md5Digest md5 = hasher_.finish_part();  // the whole object's, being its only part
+  const BodyDigests d = client_.digest_body(data, size, &md5);
   const std::string reported = client_.put_object(key_, data, size, d);
   if (current_) {
     buffers_.release(current_);

@@ -26,7 +26,7 @@ class S3ObjectWriter final : public ObjectWriter {
   ~S3ObjectWriter() override;
 
   void write(const void* data, std::size_t size) override;
-  ObjectInfo commit() override;
+  CommittedObject commit() override;
   void abort() noexcept override;
   ResumeStats resume_stats() const override;
 
@@ -38,7 +38,7 @@ class S3ObjectWriter final : public ObjectWriter {
   void adopt_upload(const UploadToResume& resume);
   bool held_by_server(int number, const PartBuffer& buffer, const Md5Digest& md5) const;
   void dispatch_current_part();
-  void upload_part(int number, PartBuffer* buffer) noexcept;
+  void upload_part(int number, PartBuffer* buffer, Md5Digest md5) noexcept;
   void wait_for_parts();
   void rethrow_if_failed();
   bool should_stop() const;
@@ -60,6 +60,7 @@ class S3ObjectWriter final : public ObjectWriter {
   std::atomic<std::uint64_t> parts_reused_{0}, bytes_reused_{0};
 
   PartBuffer* current_ = nullptr;
+  MultiHasher hasher_;  // fed as bytes enter current_: the part's MD5 and the whole object's
   std::uint64_t size_ = 0;
   std::string upload_id_;
   int next_part_ = 1;

@@ -143,11 +143,15 @@ std::string S3Client::host_and_path(const std::string& key, std::string& host) c
   return "/" + bucket_ + (key.empty() ? "" : "/" + uri_encode(key, true));
 }
 
-BodyDigests S3Client::digest_body(const char* data, std::size_t size) const {
+BodyDigests S3Client::digest_body(const char* data, std::size_t size, const Md5Digest* known_md5) const {
   BodyDigests d;
-  Md5 md5;
-  md5.update(data, size);
-  d.md5 = md5.finish();
+  if (known_md5) {
+    d.md5 = *known_md5;
+  } else {
+    Md5 md5;
+    md5.update(data, size);
+    d.md5 = md5.finish();
+  }
   // Every body goes with its Content-MD5, so only --signed-payload needs its SHA-256.
   const bool signed_body = settings_.payload_signing == PayloadSigning::Signed;
   if (signed_body || settings_.checksum == ChecksumAlgorithm::Sha256) {

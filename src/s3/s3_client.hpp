@@ -51,7 +51,8 @@ class S3Client {
  public:
   S3Client(std::string bucket, S3Settings settings, Logger* log, CancelToken* cancel);
 
-  BodyDigests digest_body(const char* data, std::size_t size) const;
+  // known_md5: the body's MD5 when the caller computed it already (the object writer does).
+  BodyDigests digest_body(const char* data, std::size_t size, const Md5Digest* known_md5 = nullptr) const;
 
   // Each returns the ETag as the server sent it (unquoted); throws Error on failure.
   std::string put_object(const std::string& key, const char* data, std::size_t size, const BodyDigests& digests,

@@ -54,18 +54,19 @@ class LocalWriter final : public ObjectWriter {
   ~LocalWriter() override { abort(); }
 
   void write(const void* data, std::size_t size) override {
+    hasher_.update(data, size);
     write_all(fd_.get(), data, size, temp_);
     size_ += size;
   }
 
-  ObjectInfo commit() override {
+  CommittedObject commit() override {
     fsync_or_throw(fd_.get(), temp_);
     fd_.reset();
     if (::rename(temp_.c_str(), final_.c_str()) != 0)
       fail(ErrorKind::Store, "cannot rename " + temp_ + " to " + final_ + ": " + errno_text(errno));
     temp_.clear();
     fsync_dir(fs::path(final_).parent_path().string());
-    return ObjectInfo{key_, size_, {}};
+    return CommittedObject{ObjectInfo{key_, size_, {}}, hasher_.finish()};
   }
 
   void abort() noexcept override {
@@ -78,6 +79,7 @@ class LocalWriter final : public ObjectWriter {
   std::string key_, final_, temp_;
   UniqueFd fd_;
   std::uint64_t size_ = 0;
+  MultiHasher hasher_;
 };
 
 void write_temp_file(const std::string& temp, std::string_view data) {

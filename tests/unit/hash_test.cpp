@@ -97,3 +97,72 @@ TEST(Etag, MultipartIsMd5OfPartMd5sWithCount) {
   concat.append(reinterpret_cast<const char*>(m2.data()), 16);
   EXPECT_EQ(b.multipart_etag(), to_hex(Md5::of(concat)) + "-2");
 }
+
+namespace {
+std::string_view view_of(const std::vector<std::uint8_t>& v, std::size_t begin, std::size_t size) {
+  return {reinterpret_cast<const char*>(v.data()) + begin, size};
+}
+
+// Feeds v to an Md5Pair in random chunks, ending a part after each length in part_sizes
+// (the rest is the last part), and checks every digest against OpenSSL's.
+void expect_pair_matches_openssl(const std::vector<std::uint8_t>& v, const std::vector<std::size_t>& part_sizes,
+                                 std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  Md5Pair pair;
+  std::size_t begin = 0;
+  auto feed = [&](std::size_t end) {
+    std::size_t at = begin;
+    while (at < end) {
+      const std::size_t n = std::min<std::size_t>(end - at, 1 + rng() % 300);
+      pair.update(v.data() + at, n);
+      at += n;
+    }
+  };
+  for (std::size_t size : part_sizes) {
+    feed(begin + size);
+    EXPECT_EQ(to_hex(pair.finish_part()), to_hex(Md5::of(view_of(v, begin, size)))) << "part at " << begin << " of " << size;
+    begin += size;
+  }
+  feed(v.size());
+  EXPECT_EQ(to_hex(pair.finish_part()), to_hex(Md5::of(view_of(v, begin, v.size() - begin))));
+  EXPECT_EQ(to_hex(pair.finish_whole()), to_hex(Md5::of(view_of(v, 0, v.size()))));
+}
+}  // namespace
+
+TEST(Md5Pair, Rfc1321Vectors) {
+  const std::pair<std::string, std::string> vectors[] = {
+      {"", "d41d8cd98f00b204e9800998ecf8427e"},
+      {"a", "0cc175b9c0f1b6a831c399e269772661"},
+      {"abc", "900150983cd24fb0d6963f7d28e17f72"},
+      {"message digest", "f96b697d7cb7938d525a2f31aaf161d0"},
+      {"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"},
+      {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "d174ab98d277d9f5a5611c2c9f419d9f"},
+      {"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+       "57edf4a22be3c955ac49da2e2107b67a"}};
+  for (const auto& [text, md5] : vectors) {
+    Md5Pair pair;
+    pair.update(text.data(), text.size());
+    EXPECT_EQ(to_hex(pair.finish_part()), md5) << text;
+    EXPECT_EQ(to_hex(pair.finish_whole()), md5) << text;
+  }
+}
+
+TEST(Md5Pair, PartsOnBlockBoundariesMatchOpenSsl) {
+  // Whole-MiB parts start on 64-byte boundaries: both lanes run interleaved.
+  const auto v = random_bytes(3 * 65536 + 777, 21);
+  expect_pair_matches_openssl(v, {65536, 65536, 64, 0, 128}, 1);
+}
+
+TEST(Md5Pair, PartsAnywhereMatchOpenSsl) {
+  // Any other boundary puts the lanes out of step; each then runs alone, still exact.
+  const auto v = random_bytes(200'003, 22);
+  expect_pair_matches_openssl(v, {55, 56, 63, 65, 1, 100'000, 9}, 2);
+  expect_pair_matches_openssl(v, {}, 3);
+}
+
+TEST(Md5Pair, PaddingEdgeLengths) {
+  for (std::size_t n : {55u, 56u, 57u, 63u, 64u, 65u, 119u, 120u, 128u}) {
+    const auto v = random_bytes(n, static_cast<std::uint32_t>(n));
+    expect_pair_matches_openssl(v, {}, 4);
+  }
+}

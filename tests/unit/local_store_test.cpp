@@ -30,8 +30,12 @@ TEST_F(LocalStoreTest, WriterIsInvisibleUntilCommit) {
   w->write("hello ", 6);
   w->write("world", 5);
   EXPECT_FALSE(store_->head("run/train/part-00000.parquet"));
-  const ObjectInfo info = w->commit();
+  const CommittedObject done = w->commit();
+  const ObjectInfo& info = done.info;
   EXPECT_EQ(info.size, 11u);
+  EXPECT_EQ(done.digests.size, 11u);  // the writer hashes what it was given
+  EXPECT_EQ(to_hex(done.digests.md5), to_hex(Md5::of("hello world")));
+  EXPECT_EQ(to_hex(done.digests.sha256), to_hex(Sha256::of("hello world")));
   const auto head = store_->head("run/train/part-00000.parquet");
   ASSERT_TRUE(head);
   EXPECT_EQ(head->size, 11u);
