@@ -24,6 +24,15 @@ enum class ChecksumAlgorithm { None, Crc64Nvme, Crc32c, Sha256 };
 // match it, so the body is as protected as with a signed SHA-256, one hash pass cheaper.
 enum class PayloadSigning { Auto, Signed, Unsigned };
 
+constexpr std::uint64_t kMinPartSize = 5ULL << 20;    // S3: every part but the last
+constexpr std::uint64_t kMaxPartSize = 5ULL << 30;
+constexpr std::uint64_t kMaxParts = 10000;
+constexpr std::uint64_t kDefaultPartSize = 64ULL << 20;  // cp: files are read at disk speed
+// export and resume: parts arrive at the Parquet writer's pace (about 20 MB/s per split on
+// the bench machine), so a 64 MiB part would leave a slow link idle for seconds before the
+// first upload and after the last COPY; 16 MiB parts start the link within a second.
+constexpr std::uint64_t kStreamPartSize = 16ULL << 20;
+
 // What the user said on the command line; empty / unset means "not given, look further".
 struct S3Options {
   std::string endpoint_url;
@@ -41,6 +50,8 @@ struct S3Options {
   std::string checksum_algorithm;  // CRC64NVME | CRC32C | SHA256 | none
   std::optional<std::uint64_t> part_size;
   std::optional<int> concurrency;
+  // The part size when neither --part-size nor the profile's s3.multipart_chunksize sets one.
+  std::uint64_t default_part_size = kDefaultPartSize;
 };
 
 struct Credentials {
@@ -50,11 +61,6 @@ struct Credentials {
   std::string source;  // where they came from, for --debug logs: "environment", "profile dev"
   bool anonymous() const { return access_key_id.empty(); }
 };
-
-constexpr std::uint64_t kMinPartSize = 5ULL << 20;    // S3: every part but the last
-constexpr std::uint64_t kMaxPartSize = 5ULL << 30;
-constexpr std::uint64_t kMaxParts = 10000;
-constexpr std::uint64_t kDefaultPartSize = 64ULL << 20;
 
 struct S3Settings {
   Credentials credentials;

@@ -51,7 +51,7 @@ void add_store_options(CLI::App& cmd, StoreOptions& o) {
                "sign each body's SHA-256 too (default: bodies protected by a signed Content-MD5 go unsigned)")
       ->group(group);
   cmd.add_option("--checksum-algorithm", s.checksum_algorithm, "also send x-amz-checksum headers: CRC64NVME, CRC32C, SHA256 or none")->group(group);
-  cmd.add_option("--part-size", o.part_size, "multipart part size (default 64MiB)")->group(group);
+  cmd.add_option("--part-size", o.part_size, "multipart part size (default 16MiB for export and resume, 64MiB for cp)")->group(group);
   cmd.add_option("--concurrency", s.concurrency, "parts uploaded at once (default 8)")->group(group);
 }
 
@@ -165,6 +165,7 @@ void finish_export_config(ExportOptions& o, CLI::App& cmd) {
   if (!o.shard.empty()) parse_shard(o.shard, c);
   if ((c.sharded() || o.mpi) && c.run_id.empty())
     fail(ErrorKind::Usage, "a sharded export needs --run-id", "give every shard the same --run-id");
+  o.store.s3.default_part_size = kStreamPartSize;
   c.s3 = resolve_store_settings(o.store, c.dest);
   c.duckdb.memory_limit = o.memory_limit.empty() ? default_memory_limit(c.dest, c.s3)
                                                  : std::to_string(parse_size(o.memory_limit, "--memory-limit") >> 20) + "MiB";
@@ -289,6 +290,7 @@ int do_resume(ResumeOptions& o, const CommonOptions& common, CancelToken& cancel
   const auto [dest, run_id] = split_run_url(o.run_url);
   validate_run_id(run_id);
   Logger log = make_logger(common);
+  o.store.s3.default_part_size = kStreamPartSize;  // as export's; a continued upload keeps its own
   const S3Settings s3 = resolve_store_settings(o.store, dest);
   auto store = open_store(parse_store_location(dest), StoreContext{&s3, &log, &cancel});
   ExportConfig config = read_journaled_config(*store, run_id, log);

@@ -854,6 +854,10 @@ class Exporter {
       by_key[staged[m].key_text] = &entries[m].stats;
       for (const auto& c : cols) entries[m].stats.null_counts.emplace_back(c, 0);
     }
+    // The roles pass scans messages anyway: it counts their nulls too, so the main pass does
+    // not read that (largest) column at all.
+    const InputShape shape = describe_relation(db, first.table);
+    const auto messages_col = shape.has_message_roles ? std::find(cols.begin(), cols.end(), "messages") : cols.end();
     const std::string L = kLenCol;
     // One quantile aggregate for the three ranks: it sorts each group once, not three times.
     std::string inner = "SELECT " + first.key + " AS __k, count(*) AS __n, coalesce(min(" + L + "), 0) AS __min, coalesce(max(" + L +
@@ -861,7 +865,9 @@ class Exporter {
                         "), 0) AS __avg, quantile_disc(" + L + ", [0.5, 0.95, 0.99]) AS __q";
     std::string outer = "SELECT __k, __n, __min, __max, __sum, __avg, coalesce(__q[1], 0), coalesce(__q[2], 0), coalesce(__q[3], 0)";
     for (std::size_t i = 0; i < cols.size(); ++i) {
-      inner += ", count(*) - count(" + sql_ident(cols[i]) + ") AS __null" + std::to_string(i);
+      const bool counted_by_roles = cols.begin() + static_cast<std::ptrdiff_t>(i) == messages_col;
+      inner += counted_by_roles ? ", 0 AS __null" + std::to_string(i)
+                                : ", count(*) - count(" + sql_ident(cols[i]) + ") AS __null" + std::to_string(i);
       outer += ", __null" + std::to_string(i);
     }
     QueryResult r = db.query(outer + " FROM (" + inner + " FROM " + first.source + " GROUP BY __k)");
@@ -875,21 +881,29 @@ class Exporter {
       for (std::size_t i = 0; i < cols.size(); ++i) s.null_counts[i].second = static_cast<std::uint64_t>(r.int64(9 + i, row));
     }
 
-    const InputShape shape = describe_relation(db, first.table);
+    // Rows: (split key, whether the row's messages are NULL, role, count). A row without
+    // messages unnests to one NULL role flagged as such, so one scan counts both.
     std::string roles_sql;
     if (shape.has_message_roles)
-      roles_sql = "SELECT __k, coalesce(CAST(r AS VARCHAR), '<null>'), count(*) FROM (SELECT " + first.key +
-                  " AS __k, unnest(list_transform(\"messages\", m -> m.role)) AS r FROM " + first.source + ") GROUP BY ALL";
+      roles_sql = "SELECT __k, __no_messages, coalesce(CAST(r AS VARCHAR), '<null>'), count(*) FROM (SELECT " + first.key +
+                  " AS __k, \"messages\" IS NULL AS __no_messages, unnest(CASE WHEN \"messages\" IS NULL THEN [NULL] "
+                  "ELSE list_transform(\"messages\", m -> m.role) END) AS r FROM " + first.source + ") GROUP BY ALL";
     else if (shape.has_role)
-      roles_sql = "SELECT " + first.key + " AS __k, coalesce(CAST(\"role\" AS VARCHAR), '<null>'), count(*) FROM " +
+      roles_sql = "SELECT " + first.key + " AS __k, false, coalesce(CAST(\"role\" AS VARCHAR), '<null>'), count(*) FROM " +
                   first.source + " GROUP BY ALL";
     role_description_ = shape.has_message_roles ? "messages[].role" : shape.has_role ? "role column" : "none";
     if (roles_sql.empty()) return;
     QueryResult roles = db.query(roles_sql);
+    const std::size_t messages_index = static_cast<std::size_t>(messages_col - cols.begin());
     for (std::uint64_t i = 0; i < roles.rows(); ++i) {
       if (roles.is_null(0, i)) continue;
       auto it = by_key.find(roles.text(0, i));
-      if (it != by_key.end()) it->second->role_distribution[roles.text(1, i)] = static_cast<std::uint64_t>(roles.int64(2, i));
+      if (it == by_key.end()) continue;
+      const auto count = static_cast<std::uint64_t>(roles.int64(3, i));
+      if (roles.int64(1, i) != 0)
+        it->second->null_counts[messages_index].second = count;
+      else
+        it->second->role_distribution[roles.text(2, i)] = count;
     }
   }
 

@@ -205,6 +205,7 @@ S3Settings resolve_s3_settings(const S3Options& o, const EnvLookup& env) {
                                          : PayloadSigning::Auto;
   s.checksum = parse_checksum(o.checksum_algorithm);
 
+  s.part_size = o.default_part_size;
   if (o.part_size) s.part_size = *o.part_size;
   else if (auto p = profile.get("s3.multipart_chunksize")) s.part_size = parse_size(*p, "s3.multipart_chunksize");
   if (s.part_size < kMinPartSize || s.part_size > kMaxPartSize)

@@ -175,6 +175,25 @@ class SplitModesTest(TempDirTest):
         self.assertEqual(split["feature_length"], 11)
         self.assertEqual(split["null_counts"], {"id": 0, "text": 1, "score": 1})
 
+    def test_rows_without_messages_are_null_counts_not_roles(self):
+        # The roles pass also counts rows whose messages are NULL (one scan of that column).
+        rows = [{"id": 0, "messages": [{"role": "user", "content": "hi"}, {"role": None, "content": "x"}]},
+                {"id": 1, "messages": None},
+                {"id": 2, "messages": []},
+                {"id": 3, "messages": None},
+                {"id": 4, "messages": [{"role": "assistant", "content": "yes"}]}]
+        src = self.write_jsonl("chat.jsonl", rows)
+        dest = os.path.join(self.tmp, "out")
+        run_cli("export", "--input", src, "--split", "all=1", "--split-key", "id", "--dest", dest, "--run-id", "r", check=0)
+        split = self.manifest(dest, "r")["splits"]["all"]
+        self.assertEqual(split["num_documents"], 5)
+        self.assertEqual(split["null_counts"], {"id": 0, "messages": 2})
+        self.assertEqual(split["role_distribution"], {"<null>": 1, "assistant": 1, "user": 1})
+        self.assertEqual(split["feature_length"], 3)  # the longest document
+        stats = split["feature_length_stats"]  # lengths 3, 0, 0, 0, 3 (NULL messages count 0)
+        self.assertEqual((stats["min"], stats["max"], stats["sum"]), (0, 3, 6))
+        self.assertEqual((stats["p50"], stats["p95"], stats["p99"]), (0, 3, 3))
+
     def test_folder_and_glob_inputs_read_every_file_once(self):
         os.makedirs(os.path.join(self.tmp, "data", "more"))
         for i in range(3):
