@@ -40,7 +40,9 @@ std::int64_t merged_quantile(const std::vector<LengthGrid>& shards, double p) {
   if (total == 0) return 0;
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  // quantile_disc's element: 0-based position floor(p * (n - 1)), so that many + 1 values <= it.
+  // Read as position floor(p * (n - 1)), so that many + 1 values <= it. DuckDB's quantile_disc
+  // (and the single-process export) takes position ceil(p * n) - 1, at most one rank away:
+  // inside the 0.1% bound the grids give, left as is.
   const double wanted = std::floor(p * static_cast<double>(total - 1)) + 1;
   for (std::int64_t x : candidates) {
     double at_most = 0;
