@@ -40,8 +40,11 @@ class Error : public std::runtime_error {
 
 // Workers that stop each other on the first failure each end with an error; the others'
 // only say they were interrupted. Rethrows the first error that is not Cancelled, else the
-// first one; returns when there is none.
-void rethrow_root_cause(const std::vector<std::exception_ptr>& errors);
+// first one; returns when there is none. When the user interrupted the run, that is the
+// cause whatever the workers failed with once it stopped them (a pipe closed under DuckDB,
+// a cancelled request): a Cancelled error with interrupted_message is thrown instead.
+void rethrow_root_cause(const std::vector<std::exception_ptr>& errors, bool user_interrupted = false,
+                        const std::string& interrupted_message = "interrupted");
 
 // "strerror(errno)" as a string, for messages.
 std::string errno_text(int err);

@@ -154,6 +154,8 @@ class LocalStore final : public Store {
 
  private:
   std::string path_of(std::string_view key) const;
+  // rmdir of dir, then of each parent left empty, up to (not including) the root.
+  void remove_empty_folders_up_from(const std::string& dir) const;
   template <typename Visit>
   void walk(const std::string& prefix, Visit&& visit) const;
   std::string root_;

@@ -179,10 +179,7 @@ std::vector<CopiedObject> run_copy(const CopyConfig& config, Logger& log, Cancel
       files.wait_idle_for(std::chrono::milliseconds(100));
     }
   }
-  // The user's interrupt is the cause, whatever the files failed with once it stopped them.
-  if (cancel.cancelled() && std::any_of(errors.begin(), errors.end(), [](const auto& e) { return e != nullptr; }))
-    fail(ErrorKind::Cancelled, "interrupted");
-  rethrow_root_cause(errors);
+  rethrow_root_cause(errors, cancel.cancelled());
   return done;
 }
 

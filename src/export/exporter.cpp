@@ -548,13 +548,18 @@ class Exporter {
     return finish(build_manifest(std::move(entries)));
   }
 
+  // Splits written at once: --parallel-splits, at most one per split.
+  std::size_t split_writers(std::size_t splits) const {
+    return std::min<std::size_t>(splits, static_cast<std::size_t>(std::max(1, cfg_.parallel_splits)));
+  }
+
   // DuckDB threads per query once the writers start. Its order-preserving COPY does worse on
   // several threads than on one (the bench's train split: 2 threads 11 s and 18.5 CPU-s,
   // 1 thread 8.3 s and 8.3 CPU-s), so the cores go to our concurrent queries instead: the
   // split writers and the stats beside them, each on a share of the cores.
   int write_phase_threads(std::size_t splits) const {
     const int cores = cfg_.duckdb.threads > 0 ? cfg_.duckdb.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int queries = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(splits, 1), static_cast<std::size_t>(std::max(1, cfg_.parallel_splits)))) + 1;
+    const int queries = static_cast<int>(std::max<std::size_t>(split_writers(splits), 1)) + 1;
     return std::max(1, cores / queries);
   }
 
@@ -674,8 +679,10 @@ class Exporter {
     }
   }
 
+  static constexpr const char* kInterrupted = "interrupted; nothing was published";
+
   void throw_if_cancelled() const {
-    if (cancel_.cancelled()) fail(ErrorKind::Cancelled, "interrupted; nothing was published");
+    if (cancel_.cancelled()) fail(ErrorKind::Cancelled, kInterrupted);
   }
 
   // Runs work that reads the source, turning DuckDB's errors into messages that name the
@@ -859,21 +866,16 @@ class Exporter {
     const InputShape shape = describe_relation(db, first.table);
     const auto messages_col = shape.has_message_roles ? std::find(cols.begin(), cols.end(), "messages") : cols.end();
     const std::string L = kLenCol;
-    std::string inner = "SELECT " + first.key + " AS __k, count(*) AS __n, coalesce(min(" + L + "), 0) AS __min, coalesce(max(" + L +
-                        "), 0) AS __max, CAST(coalesce(sum(" + L + "), 0) AS BIGINT) AS __sum, coalesce(avg(" + L + "), 0) AS __avg";
-    std::string outer = "SELECT __k, __n, __min, __max, __sum, __avg";
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-      const bool counted_by_roles = cols.begin() + static_cast<std::ptrdiff_t>(i) == messages_col;
-      inner += counted_by_roles ? ", 0 AS __null" + std::to_string(i)
-                                : ", count(*) - count(" + sql_ident(cols[i]) + ") AS __null" + std::to_string(i);
-      outer += ", __null" + std::to_string(i);
-    }
-    QueryResult r = db.query(outer + " FROM (" + inner + " FROM " + first.source + " GROUP BY __k)");
+    std::string sql = "SELECT " + first.key + " AS __k, count(*), coalesce(min(" + L + "), 0), coalesce(max(" + L +
+                      "), 0), CAST(coalesce(sum(" + L + "), 0) AS BIGINT), coalesce(avg(" + L + "), 0)";
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      sql += cols.begin() + static_cast<std::ptrdiff_t>(i) == messages_col ? ", 0"  // counted by the roles pass
+                                                                          : ", count(*) - count(" + sql_ident(cols[i]) + ")";
+    QueryResult r = db.query(sql + " FROM " + first.source + " GROUP BY __k");
     for (std::uint64_t row = 0; row < r.rows(); ++row) {
-      if (r.is_null(0, row)) continue;
-      auto it = by_key.find(r.text(0, row));
-      if (it == by_key.end()) continue;
-      SplitStats& s = *it->second;
+      SplitStats* stats = stats_of_row(r, row, by_key);
+      if (!stats) continue;
+      SplitStats& s = *stats;
       s.num_documents = static_cast<std::uint64_t>(r.int64(1, row));
       s.length = {r.int64(2, row), r.int64(3, row), r.int64(4, row), r.real(5, row), 0, 0, 0};
       for (std::size_t i = 0; i < cols.size(); ++i) s.null_counts[i].second = static_cast<std::uint64_t>(r.int64(6 + i, row));
@@ -895,15 +897,21 @@ class Exporter {
     QueryResult roles = db.query(roles_sql);
     const std::size_t messages_index = static_cast<std::size_t>(messages_col - cols.begin());
     for (std::uint64_t i = 0; i < roles.rows(); ++i) {
-      if (roles.is_null(0, i)) continue;
-      auto it = by_key.find(roles.text(0, i));
-      if (it == by_key.end()) continue;
+      SplitStats* stats = stats_of_row(roles, i, by_key);
+      if (!stats) continue;
       const auto count = static_cast<std::uint64_t>(roles.int64(3, i));
       if (roles.int64(1, i) != 0)
-        it->second->null_counts[messages_index].second = count;
+        stats->null_counts[messages_index].second = count;
       else
-        it->second->role_distribution[roles.text(2, i)] = count;
+        stats->role_distribution[roles.text(2, i)] = count;
     }
+  }
+
+  // The split a grouped stats row (split key first) belongs to; null for other keys.
+  static SplitStats* stats_of_row(const QueryResult& r, std::uint64_t row, const std::map<std::string, SplitStats*>& by_key) {
+    if (r.is_null(0, row)) return nullptr;
+    const auto it = by_key.find(r.text(0, row));
+    return it == by_key.end() ? nullptr : it->second;
   }
 
   // p50/p95/p99 of each split's lengths, exactly as quantile_disc defines them (the smallest
@@ -922,12 +930,11 @@ class Exporter {
         "sum(__c) OVER (PARTITION BY __k) AS __n FROM h) SELECT __k, " + rank("0.5") + ", " + rank("0.95") + ", " + rank("0.99") +
         " FROM cum GROUP BY __k");
     for (std::uint64_t row = 0; row < r.rows(); ++row) {
-      if (r.is_null(0, row)) continue;
-      auto it = by_key.find(r.text(0, row));
-      if (it == by_key.end()) continue;
-      it->second->length.p50 = r.int64(1, row);
-      it->second->length.p95 = r.int64(2, row);
-      it->second->length.p99 = r.int64(3, row);
+      SplitStats* stats = stats_of_row(r, row, by_key);
+      if (!stats) continue;
+      stats->length.p50 = r.int64(1, row);
+      stats->length.p95 = r.int64(2, row);
+      stats->length.p99 = r.int64(3, row);
     }
   }
 
@@ -971,7 +978,7 @@ class Exporter {
   // connection of its own. The first failure stops everything else.
   void write_splits(DuckDb& db, const std::vector<StagedSplit>& staged, std::vector<std::vector<FileEntry>>& files,
                     const std::function<void(DuckDbConnection&)>& beside) {
-    const std::size_t workers = std::min<std::size_t>(staged.size(), static_cast<std::size_t>(std::max(1, cfg_.parallel_splits)));
+    const std::size_t workers = split_writers(staged.size());
     std::vector<std::exception_ptr> errors(staged.size() + 1);
     auto guarded = [&](std::size_t slot, const std::function<void(DuckDbConnection&)>& work) {
       return [&, slot, work] {
@@ -994,10 +1001,7 @@ class Exporter {
       for (std::size_t i = 0; i < staged.size(); ++i)
         writers.submit(guarded(i, [&, i](DuckDbConnection& con) { write_parts(con, staged[i], files[i], *counters_[i]); }));
     }
-    // The user's interrupt is the cause whatever the splits died of (DuckDB may see its
-    // pipe closed before the sink notices the cancellation).
-    if (std::any_of(errors.begin(), errors.end(), [](const auto& e) { return e != nullptr; })) throw_if_cancelled();
-    rethrow_root_cause(errors);
+    rethrow_root_cause(errors, cancel_.cancelled(), kInterrupted);
   }
 
 

@@ -139,8 +139,12 @@ void LocalStore::remove(const std::string& key) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     fail(ErrorKind::Store, "cannot remove " + path + ": " + errno_text(errno));
   // Folders exist only as key prefixes: drop the ones this removal left empty, as S3 would.
-  for (fs::path dir = fs::path(path).parent_path(); dir.string().size() > root_.size(); dir = dir.parent_path())
-    if (::rmdir(dir.c_str()) != 0) break;
+  remove_empty_folders_up_from(fs::path(path).parent_path().string());
+}
+
+void LocalStore::remove_empty_folders_up_from(const std::string& dir) const {
+  for (fs::path d = dir; d.string().size() > root_.size(); d = d.parent_path())
+    if (::rmdir(d.c_str()) != 0) break;
 }
 
 std::vector<PendingUpload> LocalStore::pending_uploads(const std::string& prefix) {
@@ -169,8 +173,7 @@ void LocalStore::drop_empty_prefix(const std::string& prefix) {
     if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
   std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) { return a.string().size() > b.string().size(); });
   for (const auto& dir : dirs) ::rmdir(dir.c_str());
-  for (fs::path dir = top; dir.string().size() > root_.size(); dir = dir.parent_path())
-    if (::rmdir(dir.c_str()) != 0) break;
+  remove_empty_folders_up_from(top.string());
 }
 
 std::optional<std::string> LocalStore::get_small(const std::string& key) {

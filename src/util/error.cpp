@@ -28,10 +28,12 @@ int Error::exit_code() const noexcept {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-void rethrow_root_cause(const std::vector<std::exception_ptr>& errors) {
+void rethrow_root_cause(const std::vector<std::exception_ptr>& errors, bool user_interrupted,
+                        const std::string& interrupted_message) {
   std::exception_ptr first;
   for (const auto& e : errors) {
     if (!e) continue;
+    if (user_interrupted) fail(ErrorKind::Cancelled, interrupted_message);
     if (!first) first = e;
     try {
       std::rethrow_exception(e);
