@@ -395,7 +395,7 @@ class S3ResumeTest(S3DataCase):
         return S3DataCase.export_args(cls, dest, run_id, "--target-file-size", "9MiB", "--part-size", str(cls.PART),
                                 "--compression", "none", "--concurrency", str(cls.CONCURRENCY), *extra)
 
-    def interrupted_then_resumed(self, kill_when, rerun=True):
+    def interrupted_then_resumed(self, kill_when, rerun=True, extra=()):
         """Runs the export through a counting proxy, kill -9 when kill_when(n_part_puts) says so,
         then (with rerun) runs the same command again through the same proxy."""
         prefix = s3h.unique_prefix("resume")
@@ -413,12 +413,12 @@ class S3ResumeTest(S3DataCase):
                                       after_forward=after_forward)
         self.addCleanup(proxy.close)
         env = s3h.cli_env(self.s3, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}")
-        state["proc"] = subprocess.Popen([BIN, *map(str, self.args(dest, "r"))], env=env, stdout=subprocess.PIPE,
+        state["proc"] = subprocess.Popen([BIN, *map(str, self.args(dest, "r", *extra))], env=env, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True)
         state["proc"].communicate(timeout=300)
         killed = state["proc"].returncode == -signal.SIGKILL
         state["proc"] = None
-        out = run_cli(*self.args(dest, "r", "--log-format", "json"), env=env) if rerun else None
+        out = run_cli(*self.args(dest, "r", "--log-format", "json", *extra), env=env) if rerun else None
         return prefix, killed, out, proxy
 
     def check_resumed(self, prefix, out, proxy):
@@ -443,8 +443,9 @@ class S3ResumeTest(S3DataCase):
 
     def test_upload_in_flight_is_continued_not_resent(self):
         # Killed once the third part of the first part file reached the server: parts 1-3 are
-        # held by the upload; the re-run sends the rest only.
-        prefix, killed, out, proxy = self.interrupted_then_resumed(lambda puts: puts == 3)
+        # held by the upload; the re-run sends the rest only. One split at a time, so the first
+        # three part PUTs are that file's (with two, they interleave with another split's).
+        prefix, killed, out, proxy = self.interrupted_then_resumed(lambda puts: puts == 3, extra=("--parallel-splits", "1"))
         self.assertTrue(killed, "the export finished before the kill")
         summary = self.check_resumed(prefix, out, proxy)
         self.assertEqual(summary["resumed"]["uploads_continued"], 1, summary)
