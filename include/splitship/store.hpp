@@ -2,6 +2,7 @@
 // of s5cmd: export/ talks only to this. Keys are '/'-separated and relative to the store root.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,14 @@ class ObjectWriter {
  public:
   virtual ~ObjectWriter() = default;
   virtual void write(const void* data, std::size_t size) = 0;
+  // Writes the first `size` bytes of an open file (`path` names it in messages); `on_read`
+  // hears how many bytes were taken each time, for progress. The file descriptor must stay
+  // open until commit() or abort() returns: a store may send straight from the file (S3 reads
+  // each part twice from the page cache, to hash it and to send it, rather than copying it
+  // into a fresh part buffer). Throws Error(Input) when the file has fewer bytes.
+  // The default reads the file through write().
+  virtual void write_file(int fd, const std::string& path, std::uint64_t size,
+                          const std::function<void(std::uint64_t)>& on_read);
   virtual CommittedObject commit() = 0;
   virtual void abort() noexcept = 0;
   virtual ResumeStats resume_stats() const { return {}; }

@@ -1,6 +1,7 @@
 #include "splitship/copy.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::size_t kReadChunk = 4 << 20;
 
 std::string join_key(const std::string& prefix, const std::string& name) {
   if (prefix.empty()) return name;
@@ -39,21 +39,13 @@ CopiedObject upload_file(Store& store, const CopyItem& item, const std::string& 
   if (!fd) fail(ErrorKind::Input, "cannot read " + item.path + ": " + errno_text(errno));
   ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   auto writer = store.open_writer(item.key, WriteOptions{item.size, nullptr, std::nullopt});
-  std::vector<char> buf(kReadChunk);
-  std::uint64_t counted = 0;
-  for (;;) {
+  writer->write_file(fd.get(), item.path, item.size, [&](std::uint64_t n) {
     if (cancel.cancelled()) fail(ErrorKind::Cancelled, "interrupted");
-    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(ErrorKind::Input, "cannot read " + item.path + ": " + errno_text(errno));
-    }
-    writer->write(buf.data(), static_cast<std::size_t>(n));
-    counters.bytes += static_cast<std::uint64_t>(n);
-    counted += static_cast<std::uint64_t>(n);
-  }
-  if (counted != item.size)
+    counters.bytes += n;
+  });
+  // A file that grew while it was read would be stored cut short: say so instead.
+  struct stat now {};
+  if (::fstat(fd.get(), &now) != 0 || static_cast<std::uint64_t>(now.st_size) != item.size)
     fail(ErrorKind::Input, item.path + " changed size while it was being uploaded", "upload it again once it is stable");
   CommittedObject committed = writer->commit();
   CopiedObject out;

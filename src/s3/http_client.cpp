@@ -2,7 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cstring>
 #include <mutex>
@@ -13,22 +16,38 @@ namespace {
 std::once_flag g_curl_init;  // libcurl's own process-wide initialisation, done once
 
 struct UploadCursor {
-  const char* data;
-  std::size_t size;
+  const RequestBody& body;
   std::size_t offset = 0;
+  bool file_ended = false;  // the file had fewer bytes than the body's size
 };
 
+// A file body is read straight into curl's upload buffer, from the page cache when it was just
+// hashed: no part buffer of our own is filled (and faulted in) first.
 std::size_t read_body(char* dst, std::size_t size, std::size_t count, void* user) {
   auto* c = static_cast<UploadCursor*>(user);
-  const std::size_t n = std::min(size * count, c->size - c->offset);
-  std::memcpy(dst, c->data + c->offset, n);
+  const std::size_t n = std::min(size * count, c->body.size - c->offset);
+  if (c->body.fd < 0) {
+    std::memcpy(dst, c->body.data + c->offset, n);
+    c->offset += n;
+    return n;
+  }
+  std::size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(c->body.fd, dst + done, n - done, static_cast<off_t>(c->body.file_offset + c->offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      c->file_ended = true;
+      return CURL_READFUNC_ABORT;
+    }
+    done += static_cast<std::size_t>(got);
+  }
   c->offset += n;
   return n;
 }
 
 int seek_body(void* user, curl_off_t offset, int origin) {
   auto* c = static_cast<UploadCursor*>(user);
-  if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > c->size) return CURL_SEEKFUNC_FAIL;
+  if (origin != SEEK_SET || offset < 0 || static_cast<std::size_t>(offset) > c->body.size) return CURL_SEEKFUNC_FAIL;
   c->offset = static_cast<std::size_t>(offset);  // curl rewinds when it resends on a reused connection
   return CURL_SEEKFUNC_OK;
 }
@@ -122,7 +141,7 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
   curl_easy_reset(curl);  // keeps the connection cache, drops the previous request's options
 
   HttpResponse response;
-  UploadCursor cursor{request.body ? request.body : "", request.body_size};
+  UploadCursor cursor{request.body};
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : request.headers)
@@ -163,7 +182,7 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_READDATA, &cursor);
     curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, seek_body);
     curl_easy_setopt(curl, CURLOPT_SEEKDATA, &cursor);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_size));
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size));
     if (request.method == "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "POST");
   } else if (request.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
@@ -174,6 +193,10 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
   if (code != CURLE_OK) {
     // A failed transfer may leave the connection in an unknown state: do not reuse it.
     curl_easy_cleanup(curl);
+    if (cursor.file_ended)
+      throw TransportError("the file being sent ended before its " + std::to_string(request.body.size) +
+                               " bytes: it changed while it was read",
+                           false, false);
     const bool cancelled = code == CURLE_ABORTED_BY_CALLBACK;
     std::string text = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
     throw TransportError(text, !cancelled && retryable_curl_error(code), cancelled);

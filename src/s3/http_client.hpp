@@ -21,12 +21,22 @@ struct HttpSettings {
   std::string user_agent;
 };
 
+// A request body: bytes in memory, or a range of an open file that is read (pread) as the
+// bytes go out, so a file is sent without first being copied into a buffer of its own.
+struct RequestBody {
+  const char* data = nullptr;
+  int fd = -1;  // when ≥ 0, the body is `size` bytes of this file from `file_offset`
+  std::uint64_t file_offset = 0;
+  std::size_t size = 0;
+  static RequestBody memory(const char* data, std::size_t size) { return {data, -1, 0, size}; }
+  static RequestBody file(int fd, std::uint64_t offset, std::size_t size) { return {nullptr, fd, offset, size}; }
+};
+
 struct HttpRequest {
   std::string method;
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
-  const char* body = nullptr;
-  std::size_t body_size = 0;
+  RequestBody body;
   bool head = false;  // a HEAD: no response body expected
   const std::atomic<bool>* cancel = nullptr;  // aborts the transfer when it becomes true
   // When set, a 2xx response body streams here instead of into HttpResponse::body.

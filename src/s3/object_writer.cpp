@@ -1,5 +1,9 @@
 #include "s3/object_writer.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "splitship/error.hpp"
@@ -36,9 +40,9 @@ void S3ObjectWriter::adopt_upload(const UploadToResume& resume) {
 
 // A held part is reused only when it is byte for byte what we would send: the server's ETag
 // of a part is its MD5.
-bool S3ObjectWriter::held_by_server(int number, const PartBuffer& buffer, const Md5Digest& md5) const {
+bool S3ObjectWriter::held_by_server(int number, std::uint64_t size, const Md5Digest& md5) const {
   const auto it = held_.find(number);
-  return it != held_.end() && it->second.first == buffer.size() && it->second.second == to_hex(md5);
+  return it != held_.end() && it->second.first == size && it->second.second == to_hex(md5);
 }
 
 ResumeStats S3ObjectWriter::resume_stats() const { return ResumeStats{parts_reused_.load(), bytes_reused_.load()}; }
@@ -81,7 +85,8 @@ void S3ObjectWriter::write(const void* data, std::size_t size) {
   }
 }
 
-void S3ObjectWriter::dispatch_current_part() {
+// Starts the upload on its first part and hands out part numbers, within S3's 10,000.
+int S3ObjectWriter::next_part_number() {
   if (upload_id_.empty()) {
     upload_id_ = client_.create_multipart_upload(key_);
     if (observer_) observer_->upload_started(upload_id_, part_size_);
@@ -90,14 +95,17 @@ void S3ObjectWriter::dispatch_current_part() {
     fail(ErrorKind::Usage, client_.url_of(key_) + " would need more than 10,000 parts of " + format_size(part_size_),
          "raise --part-size");
   const int number = next_part_++;
+  std::lock_guard lock(mutex_);
+  ++in_flight_;
+  if (parts_.size() < static_cast<std::size_t>(number)) parts_.resize(number);
+  return number;
+}
+
+void S3ObjectWriter::dispatch_current_part() {
+  const int number = next_part_number();
   const Md5Digest md5 = hasher_.finish_part();
   PartBuffer* buffer = current_;
   current_ = nullptr;
-  {
-    std::lock_guard lock(mutex_);
-    ++in_flight_;
-    if (parts_.size() < static_cast<std::size_t>(number)) parts_.resize(number);
-  }
   pool_.submit([this, number, buffer, md5] { upload_part(number, buffer, md5); });
 }
 
@@ -105,20 +113,7 @@ void S3ObjectWriter::upload_part(int number, PartBuffer* buffer, Md5Digest md5) 
   try {
     if (!should_stop()) {
       const BodyDigests d = client_.digest_body(buffer->data(), buffer->size(), &md5);
-      const bool reuse = held_by_server(number, *buffer, d.md5);
-      const std::string etag =
-          reuse ? to_hex(d.md5) : client_.upload_part(key_, upload_id_, number, buffer->data(), buffer->size(), d);
-      if (reuse) {
-        parts_reused_ += 1;
-        bytes_reused_ += buffer->size();
-      }
-      // The part ETag is the part's MD5 on S3-compatible stores: the server proves what it kept.
-      if (!etag.empty() && etag != to_hex(d.md5))
-        fail(ErrorKind::Integrity, "part " + std::to_string(number) + " of " + client_.url_of(key_) +
-                                       " stored with ETag " + etag + ", expected " + to_hex(d.md5));
-      if (observer_) observer_->part_uploaded(number, buffer->size(), to_hex(d.md5));
-      std::lock_guard lock(mutex_);
-      parts_[number - 1] = PartRecord{d.md5, CompletedPart{number, etag.empty() ? to_hex(d.md5) : etag, d.checksum_b64}};
+      send_part(number, RequestBody::memory(buffer->data(), buffer->size()), d);
     }
   } catch (...) {
     std::lock_guard lock(mutex_);
@@ -126,11 +121,99 @@ void S3ObjectWriter::upload_part(int number, PartBuffer* buffer, Md5Digest md5) 
     failed_ = true;
   }
   buffers_.release(buffer);
+  part_finished();
+}
+
+void S3ObjectWriter::upload_file_part(int number, RequestBody body, BodyDigests digests) noexcept {
+  try {
+    if (!should_stop()) send_part(number, body, digests);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+    failed_ = true;
+  }
+  part_finished();
+}
+
+// Sends one part (or keeps the copy an earlier process left) and records what Complete needs.
+void S3ObjectWriter::send_part(int number, const RequestBody& body, const BodyDigests& d) {
+  const bool reuse = held_by_server(number, body.size, d.md5);
+  const std::string etag = reuse ? to_hex(d.md5) : client_.upload_part(key_, upload_id_, number, body, d);
+  if (reuse) {
+    parts_reused_ += 1;
+    bytes_reused_ += body.size;
+  }
+  // The part ETag is the part's MD5 on S3-compatible stores: the server proves what it kept.
+  if (!etag.empty() && etag != to_hex(d.md5))
+    fail(ErrorKind::Integrity, "part " + std::to_string(number) + " of " + client_.url_of(key_) +
+                                   " stored with ETag " + etag + ", expected " + to_hex(d.md5));
+  if (observer_) observer_->part_uploaded(number, body.size, to_hex(d.md5));
+  std::lock_guard lock(mutex_);
+  parts_[number - 1] = PartRecord{d.md5, CompletedPart{number, etag.empty() ? to_hex(d.md5) : etag, d.checksum_b64}};
+}
+
+void S3ObjectWriter::part_finished() noexcept {
   {
     std::lock_guard lock(mutex_);
     --in_flight_;
   }
   parts_done_.notify_all();
+}
+
+// File parts take no buffer, so this is what bounds how far hashing runs ahead of sending: as
+// many parts in flight as there are part buffers, and the file's pages stay in the cache
+// between the two reads.
+void S3ObjectWriter::wait_for_room() {
+  std::unique_lock lock(mutex_);
+  while (in_flight_ >= static_cast<int>(buffers_.capacity()) && !error_) {
+    if (cancel_ && cancel_->cancelled()) return;
+    parts_done_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+}
+
+void S3ObjectWriter::write_file(int fd, const std::string& path, std::uint64_t size,
+                                const std::function<void(std::uint64_t)>& on_read) {
+  if (finished_) fail(ErrorKind::Internal, "write after commit or abort on " + client_.url_of(key_));
+  if (size_ != 0 || current_ || single_file_) {
+    ObjectWriter::write_file(fd, path, size, on_read);
+    return;
+  }
+  if (size < part_size_) {
+    const BodyDigests d = hash_file_range(fd, path, 0, static_cast<std::size_t>(size), on_read);
+    single_file_.emplace(RequestBody::file(fd, 0, static_cast<std::size_t>(size)), d);
+    return;
+  }
+  for (std::uint64_t offset = 0; offset < size; offset += part_size_) {
+    rethrow_if_failed();
+    if (cancel_ && cancel_->cancelled()) fail(ErrorKind::Cancelled, "interrupted");
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(part_size_, size - offset));
+    const BodyDigests d = hash_file_range(fd, path, offset, n, on_read);
+    wait_for_room();
+    const int number = next_part_number();
+    const RequestBody body = RequestBody::file(fd, offset, n);
+    pool_.submit([this, number, body, d] { upload_file_part(number, body, d); });
+  }
+}
+
+// Reads a range of the file a slice at a time into the object's digests and the part's own.
+BodyDigests S3ObjectWriter::hash_file_range(int fd, const std::string& path, std::uint64_t offset, std::size_t size,
+                                            const std::function<void(std::uint64_t)>& on_read) {
+  if (file_slice_.empty()) file_slice_.resize(256 * 1024);  // stays in the core's cache
+  BodyDigester part(client_.settings());
+  std::size_t done = 0;
+  while (done < size) {
+    const std::size_t want = std::min(file_slice_.size(), size - done);
+    const ssize_t n = ::pread(fd, file_slice_.data(), want, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(ErrorKind::Input, "cannot read " + path + ": " + errno_text(errno));
+    if (n == 0) fail(ErrorKind::Input, path + " changed size while it was being uploaded", "upload it again once it is stable");
+    hasher_.update(file_slice_.data(), static_cast<std::size_t>(n));
+    part.update(file_slice_.data(), static_cast<std::size_t>(n));
+    done += static_cast<std::size_t>(n);
+    if (on_read) on_read(static_cast<std::uint64_t>(n));
+  }
+  size_ += size;
+  return part.finish(hasher_.finish_part());
 }
 
 void S3ObjectWriter::wait_for_parts() {
@@ -143,13 +226,13 @@ CommittedObject S3ObjectWriter::commit() {
   std::string etag;
   try {
     rethrow_if_failed();
-    const bool small = next_part_ == 1 && (!current_ || current_->size() < part_size_);
+    const bool small = single_file_ || (next_part_ == 1 && (!current_ || current_->size() < part_size_));
     if (small && !upload_id_.empty()) {
       // An adopted upload, but the object is now smaller than one part: a plain PUT is simpler.
       client_.abort_multipart_upload(key_, upload_id_);
       upload_id_.clear();
     }
-    etag = small ? put_single() : complete_multipart();
+    etag = single_file_ ? put_single_file() : small ? put_single() : complete_multipart();
   } catch (...) {
     abort();
     throw;
@@ -164,7 +247,7 @@ std::string S3ObjectWriter::put_single() {
   const std::size_t size = current_ ? current_->size() : 0;
   const Md5Digest md5 = hasher_.finish_part();  // the whole object's, being its only part
   const BodyDigests d = client_.digest_body(data, size, &md5);
-  const std::string reported = client_.put_object(key_, data, size, d);
+  const std::string reported = client_.put_object(key_, RequestBody::memory(data, size), d);
   if (current_) {
     buffers_.release(current_);
     current_ = nullptr;
@@ -173,8 +256,15 @@ std::string S3ObjectWriter::put_single() {
   return EtagBuilder::single_etag(d.md5);
 }
 
+std::string S3ObjectWriter::put_single_file() {
+  const auto& [body, digests] = *single_file_;
+  const std::string reported = client_.put_object(key_, body, digests);
+  confirm_etag(reported, EtagBuilder::single_etag(digests.md5));
+  return EtagBuilder::single_etag(digests.md5);
+}
+
 std::string S3ObjectWriter::complete_multipart() {
-  dispatch_current_part();
+  if (current_) dispatch_current_part();  // a file's parts are all out already
   wait_for_parts();
   rethrow_if_failed();
   // Parts an earlier process uploaded past our last one would make Complete fail on some

@@ -8,6 +8,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ class S3ObjectWriter final : public ObjectWriter {
   ~S3ObjectWriter() override;
 
   void write(const void* data, std::size_t size) override;
+  // Parts go straight from the file (hashed in slices, then read again as they are sent):
+  // no part buffer is filled. Falls back to write() once bytes were written the other way.
+  void write_file(int fd, const std::string& path, std::uint64_t size,
+                  const std::function<void(std::uint64_t)>& on_read) override;
   CommittedObject commit() override;
   void abort() noexcept override;
   ResumeStats resume_stats() const override;
@@ -36,13 +41,21 @@ class S3ObjectWriter final : public ObjectWriter {
     CompletedPart completed;
   };
   void adopt_upload(const UploadToResume& resume);
-  bool held_by_server(int number, const PartBuffer& buffer, const Md5Digest& md5) const;
+  bool held_by_server(int number, std::uint64_t size, const Md5Digest& md5) const;
+  int next_part_number();
   void dispatch_current_part();
   void upload_part(int number, PartBuffer* buffer, Md5Digest md5) noexcept;
+  BodyDigests hash_file_range(int fd, const std::string& path, std::uint64_t offset, std::size_t size,
+                              const std::function<void(std::uint64_t)>& on_read);
+  void upload_file_part(int number, RequestBody body, BodyDigests digests) noexcept;
+  void send_part(int number, const RequestBody& body, const BodyDigests& digests);
+  void part_finished() noexcept;
+  void wait_for_room();
   void wait_for_parts();
   void rethrow_if_failed();
   bool should_stop() const;
   std::string put_single();
+  std::string put_single_file();
   std::string complete_multipart();
   void confirm_etag(std::string reported, const std::string& predicted);
 
@@ -60,6 +73,9 @@ class S3ObjectWriter final : public ObjectWriter {
   std::atomic<std::uint64_t> parts_reused_{0}, bytes_reused_{0};
 
   PartBuffer* current_ = nullptr;
+  // A file below one part size, hashed by write_file and sent by commit() in one PUT.
+  std::optional<std::pair<RequestBody, BodyDigests>> single_file_;
+  std::vector<char> file_slice_;  // where write_file hashes a file, a slice at a time
   MultiHasher hasher_;  // fed as bytes enter current_: the part's MD5 and the whole object's
   std::uint64_t size_ = 0;
   std::string upload_id_;

@@ -143,34 +143,43 @@ std::string S3Client::host_and_path(const std::string& key, std::string& host) c
   return "/" + bucket_ + (key.empty() ? "" : "/" + uri_encode(key, true));
 }
 
-BodyDigests S3Client::digest_body(const char* data, std::size_t size, const Md5Digest* known_md5) const {
+BodyDigester::BodyDigester(const S3Settings& settings)
+    : signed_(settings.payload_signing == PayloadSigning::Signed), algorithm_(settings.checksum) {}
+
+// Every body goes with its Content-MD5, so only --signed-payload needs its SHA-256.
+bool BodyDigester::wants_sha256() const { return signed_ || algorithm_ == ChecksumAlgorithm::Sha256; }
+
+void BodyDigester::update(const char* data, std::size_t size) {
+  if (wants_sha256()) sha256_.update(data, size);
+  if (algorithm_ == ChecksumAlgorithm::Crc64Nvme) crc64_.update(data, size);
+  if (algorithm_ == ChecksumAlgorithm::Crc32c) crc32c_.update(data, size);
+}
+
+BodyDigests BodyDigester::finish(const Md5Digest& md5) {
   BodyDigests d;
-  if (known_md5) {
-    d.md5 = *known_md5;
-  } else {
-    Md5 md5;
-    md5.update(data, size);
-    d.md5 = md5.finish();
+  d.md5 = md5;
+  if (wants_sha256()) {
+    const auto digest = sha256_.finish();
+    if (signed_) d.sha256_hex = to_hex(digest);
+    if (algorithm_ == ChecksumAlgorithm::Sha256) d.checksum_b64 = to_base64(digest);
   }
-  // Every body goes with its Content-MD5, so only --signed-payload needs its SHA-256.
-  const bool signed_body = settings_.payload_signing == PayloadSigning::Signed;
-  if (signed_body || settings_.checksum == ChecksumAlgorithm::Sha256) {
-    Sha256 sha;
-    sha.update(data, size);
-    const auto digest = sha.finish();
-    if (signed_body) d.sha256_hex = to_hex(digest);
-    if (settings_.checksum == ChecksumAlgorithm::Sha256) d.checksum_b64 = to_base64(digest);
-  }
-  if (settings_.checksum == ChecksumAlgorithm::Crc64Nvme) {
-    Crc64Nvme crc;
-    crc.update(data, size);
-    d.checksum_b64 = crc64_to_base64(crc.value());
-  } else if (settings_.checksum == ChecksumAlgorithm::Crc32c) {
-    Crc32c crc;
-    crc.update(data, size);
-    d.checksum_b64 = crc32_to_base64(crc.value());
-  }
+  if (algorithm_ == ChecksumAlgorithm::Crc64Nvme) d.checksum_b64 = crc64_to_base64(crc64_.value());
+  if (algorithm_ == ChecksumAlgorithm::Crc32c) d.checksum_b64 = crc32_to_base64(crc32c_.value());
   return d;
+}
+
+BodyDigests S3Client::digest_body(const char* data, std::size_t size, const Md5Digest* known_md5) const {
+  Md5Digest md5{};
+  if (known_md5) {
+    md5 = *known_md5;
+  } else {
+    Md5 hasher;
+    hasher.update(data, size);
+    md5 = hasher.finish();
+  }
+  BodyDigester digester(settings_);
+  digester.update(data, size);
+  return digester.finish(md5);
 }
 
 HttpResponse S3Client::send_once(const Call& call) {
@@ -201,7 +210,6 @@ HttpResponse S3Client::send_once(const Call& call) {
     req.headers.emplace_back("Authorization",
                              sigv4_authorization(sig, settings_.credentials, settings_.region, "s3", amz_date));
   req.body = call.body;
-  req.body_size = call.size;
   req.head = call.method == "HEAD";
   if (cancel_ && !cleanup(call)) req.cancel = &cancel_->requested;
   if (call.sink) {
@@ -210,7 +218,7 @@ HttpResponse S3Client::send_once(const Call& call) {
   }
   ++stats_.requests;
   auto response = http_.perform(req);
-  stats_.bytes_sent += call.size;
+  stats_.bytes_sent += call.body.size;
   return response;
 }
 
@@ -316,9 +324,9 @@ void S3Client::raise(const Call& call, const HttpResponse& r, int attempts) cons
        attempts > 1 ? "the store keeps failing; try again later or raise --max-attempts" : "");
 }
 
-std::string S3Client::put_object(const std::string& key, const char* data, std::size_t size,
-                                 const BodyDigests& digests, bool if_none_match, bool* precondition_failed) {
-  Call c{"PUT", key, {}, {{"content-md5", to_base64(digests.md5)}}, data, size, &digests, {}};
+std::string S3Client::put_object(const std::string& key, const RequestBody& body, const BodyDigests& digests,
+                                 bool if_none_match, bool* precondition_failed) {
+  Call c{"PUT", key, {}, {{"content-md5", to_base64(digests.md5)}}, body, &digests, {}};
   if (const char* h = checksum_header(settings_.checksum)) c.headers.emplace_back(h, digests.checksum_b64);
   if (if_none_match) {
     c.headers.emplace_back("if-none-match", "*");
@@ -334,7 +342,7 @@ std::string S3Client::put_object(const std::string& key, const char* data, std::
 }
 
 std::string S3Client::create_multipart_upload(const std::string& key) {
-  Call c{"POST", key, {{"uploads", ""}}, {}, nullptr, 0, nullptr, {}};
+  Call c{"POST", key, {{"uploads", ""}}, {}, {}, nullptr, {}};
   if (settings_.checksum != ChecksumAlgorithm::None) {
     c.headers.emplace_back("x-amz-checksum-algorithm", checksum_name(settings_.checksum));
     // CRC64NVME can only describe the whole object; the others combine per part.
@@ -349,10 +357,10 @@ std::string S3Client::create_multipart_upload(const std::string& key) {
   return id;
 }
 
-std::string S3Client::upload_part(const std::string& key, const std::string& upload_id, int number, const char* data,
-                                  std::size_t size, const BodyDigests& digests) {
+std::string S3Client::upload_part(const std::string& key, const std::string& upload_id, int number,
+                                  const RequestBody& body, const BodyDigests& digests) {
   Call c{"PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
-         {{"content-md5", to_base64(digests.md5)}}, data, size, &digests, {}};
+         {{"content-md5", to_base64(digests.md5)}}, body, &digests, {}};
   if (const char* h = checksum_header(settings_.checksum)) c.headers.emplace_back(h, digests.checksum_b64);
   return unquote(send(c).header("etag"));
 }
@@ -370,7 +378,7 @@ std::string S3Client::complete_multipart_upload(const std::string& key, const st
   xml += "</CompleteMultipartUpload>";
   const BodyDigests d = digest_body(xml.data(), xml.size());
   Call c{"POST", key, {{"uploadId", upload_id}}, {{"content-md5", to_base64(d.md5)}, {"content-type", "application/xml"}},
-         xml.data(), xml.size(), &d, {}};
+         RequestBody::memory(xml.data(), xml.size()), &d, {}};
   auto r = send(c);
   pugi::xml_document doc;
   doc.load_buffer(r.body.data(), r.body.size());
@@ -379,7 +387,7 @@ std::string S3Client::complete_multipart_upload(const std::string& key, const st
 
 void S3Client::abort_multipart_upload(const std::string& key, const std::string& upload_id) noexcept {
   try {
-    Call c{"DELETE", key, {{"uploadId", upload_id}}, {}, nullptr, 0, nullptr, {404}};
+    Call c{"DELETE", key, {{"uploadId", upload_id}}, {}, {}, nullptr, {404}};
     send(c);
   } catch (const std::exception& e) {
     if (log_) log_->warn("could not abort a multipart upload; `splitship gc` can remove it later",
@@ -388,7 +396,7 @@ void S3Client::abort_multipart_upload(const std::string& key, const std::string&
 }
 
 std::optional<ListedObject> S3Client::head_object(const std::string& key) {
-  Call c{"HEAD", key, {}, {}, nullptr, 0, nullptr, {404}};
+  Call c{"HEAD", key, {}, {}, {}, nullptr, {404}};
   auto r = send(c);
   if (r.status == 404) return std::nullopt;
   ListedObject o{key, 0, unquote(r.header("etag"))};
@@ -401,7 +409,7 @@ std::vector<ListedObject> S3Client::list_objects(const std::string& prefix, std:
   std::vector<ListedObject> out;
   std::string token;
   for (;;) {
-    Call c{"GET", "", {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}}, {}, nullptr, 0, nullptr, {}};
+    Call c{"GET", "", {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}}, {}, {}, nullptr, {}};
     if (max_keys) c.query.emplace_back("max-keys", std::to_string(max_keys));
     if (!token.empty()) c.query.emplace_back("continuation-token", token);
     auto r = send(c);
@@ -426,7 +434,7 @@ std::vector<PendingUpload> S3Client::list_multipart_uploads(const std::string& p
   std::vector<PendingUpload> out;
   std::string key_marker, id_marker;
   for (;;) {
-    Call c{"GET", "", {{"uploads", ""}, {"prefix", prefix}}, {}, nullptr, 0, nullptr, {}};
+    Call c{"GET", "", {{"uploads", ""}, {"prefix", prefix}}, {}, {}, nullptr, {}};
     if (!key_marker.empty()) c.query.emplace_back("key-marker", key_marker);
     if (!id_marker.empty()) c.query.emplace_back("upload-id-marker", id_marker);
     auto r = send(c);
@@ -445,7 +453,7 @@ std::optional<std::vector<ListedPart>> S3Client::list_parts(const std::string& k
   std::vector<ListedPart> out;
   std::string marker;
   for (;;) {
-    Call c{"GET", key, {{"uploadId", upload_id}}, {}, nullptr, 0, nullptr, {404}};
+    Call c{"GET", key, {{"uploadId", upload_id}}, {}, {}, nullptr, {404}};
     if (!marker.empty()) c.query.emplace_back("part-number-marker", marker);
     auto r = send(c);
     // NoSuchUpload on AWS; Ceph answers NoSuchKey once an upload is aborted.
@@ -463,19 +471,19 @@ std::optional<std::vector<ListedPart>> S3Client::list_parts(const std::string& k
 }
 
 void S3Client::delete_object(const std::string& key) {
-  Call c{"DELETE", key, {}, {}, nullptr, 0, nullptr, {404}};
+  Call c{"DELETE", key, {}, {}, {}, nullptr, {404}};
   send(c);
 }
 
 std::optional<std::string> S3Client::get_object(const std::string& key) {
-  Call c{"GET", key, {}, {}, nullptr, 0, nullptr, {404}};
+  Call c{"GET", key, {}, {}, {}, nullptr, {404}};
   auto r = send(c);
   if (r.status == 404) return std::nullopt;
   return std::move(r.body);
 }
 
 bool S3Client::get_object_to(const std::string& key, ByteSink& sink) {
-  Call c{"GET", key, {}, {}, nullptr, 0, nullptr, {404}};
+  Call c{"GET", key, {}, {}, {}, nullptr, {404}};
   c.sink = &sink;
   return send(c).status != 404;
 }

@@ -23,6 +23,23 @@ struct BodyDigests {
   std::string checksum_b64;  // the x-amz-checksum-* value, empty with ChecksumAlgorithm::None
 };
 
+// The same digests computed as a body streams by (a file part is hashed in slices); the MD5
+// comes from the caller, who computes it beside the whole object's.
+class BodyDigester {
+ public:
+  explicit BodyDigester(const S3Settings& settings);
+  void update(const char* data, std::size_t size);
+  BodyDigests finish(const Md5Digest& md5);
+
+ private:
+  bool wants_sha256() const;
+  bool signed_;
+  ChecksumAlgorithm algorithm_;
+  Sha256 sha256_;
+  Crc64Nvme crc64_;
+  Crc32c crc32c_;
+};
+
 struct CompletedPart {
   int number = 0;
   std::string etag;      // quoted, as the server returned it
@@ -55,11 +72,11 @@ class S3Client {
   BodyDigests digest_body(const char* data, std::size_t size, const Md5Digest* known_md5 = nullptr) const;
 
   // Each returns the ETag as the server sent it (unquoted); throws Error on failure.
-  std::string put_object(const std::string& key, const char* data, std::size_t size, const BodyDigests& digests,
+  std::string put_object(const std::string& key, const RequestBody& body, const BodyDigests& digests,
                          bool if_none_match = false, bool* precondition_failed = nullptr);
   std::string create_multipart_upload(const std::string& key);
-  std::string upload_part(const std::string& key, const std::string& upload_id, int number, const char* data,
-                          std::size_t size, const BodyDigests& digests);
+  std::string upload_part(const std::string& key, const std::string& upload_id, int number, const RequestBody& body,
+                          const BodyDigests& digests);
   std::string complete_multipart_upload(const std::string& key, const std::string& upload_id,
                                         const std::vector<CompletedPart>& parts);
   void abort_multipart_upload(const std::string& key, const std::string& upload_id) noexcept;
@@ -84,8 +101,7 @@ class S3Client {
     std::string key;  // empty: the bucket itself
     std::vector<std::pair<std::string, std::string>> query;
     std::vector<std::pair<std::string, std::string>> headers;
-    const char* body = nullptr;
-    std::size_t size = 0;
+    RequestBody body;
     const BodyDigests* digests = nullptr;
     std::vector<long> accepted_statuses;  // besides 2xx, statuses that are answers, not errors (404 on HEAD)
     ByteSink* sink = nullptr;             // streams a GET's body; restarted on every attempt

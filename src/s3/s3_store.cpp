@@ -102,7 +102,8 @@ class S3Store final : public Store {
 
   void put(const std::string& key, std::string_view data, bool if_absent, bool* existed) {
     const BodyDigests d = client_.digest_body(data.data(), data.size());
-    const std::string etag = client_.put_object(full_key(key), data.data(), data.size(), d, if_absent, existed);
+    const std::string etag = client_.put_object(full_key(key), RequestBody::memory(data.data(), data.size()), d, if_absent,
+                                                      existed);
     if (existed && *existed) return;
     if (!etag.empty() && etag != to_hex(d.md5))
       fail(ErrorKind::Integrity, "the server stored " + url_of(key) + " with ETag " + etag + ", expected " + to_hex(d.md5));

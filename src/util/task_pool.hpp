@@ -62,15 +62,18 @@ using PartBuffer = std::vector<char, HugePageAllocator<char>>;
 // what bounds memory: producers wait for uploads instead of buffering more.
 class BufferPool {
  public:
-  BufferPool(std::size_t count, std::size_t buffer_size) : free_count_(count), buffer_size_(buffer_size) {}
+  BufferPool(std::size_t count, std::size_t buffer_size)
+      : capacity_(count), free_count_(count), buffer_size_(buffer_size) {}
   // Returns an empty buffer with capacity ≥ buffer_size; nullptr once cancelled() says so.
   PartBuffer* acquire(const std::function<bool()>& cancelled);
   void release(PartBuffer* buffer);
   std::size_t buffer_size() const { return buffer_size_; }
+  std::size_t capacity() const { return capacity_; }
 
  private:
   std::mutex mutex_;
   std::condition_variable available_;
+  std::size_t capacity_;
   std::size_t free_count_;
   std::size_t buffer_size_;
   std::vector<std::unique_ptr<PartBuffer>> idle_;

@@ -753,6 +753,33 @@ class S3CopyTest(S3Case):
         self.assertIn("AccessDenied", errors[0])
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
+    def test_a_file_cut_short_during_its_upload_is_an_error_not_a_short_object(self):
+        # cp sends each part straight from the file, reading it again after hashing it. Here
+        # the proxy holds part 1 for 2 s (one part at a time), the test truncates the file
+        # to one part meanwhile, and the later parts find the file ended: exit 2, a message
+        # that says the file changed, and neither an object nor an upload left behind.
+        part = 5 << 20
+        path = os.path.join(self.tmp, "shrinking.bin")
+        with open(path, "wb") as f:
+            f.write(os.urandom(3 * part + 11))
+        proxy = faultproxy.FaultProxy(int(self.s3["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]), ["delay"], delay_s=2.0,
+                                      applies=lambda m, t: m == "PUT" and "partNumber=1&" in t + "&")
+        self.addCleanup(proxy.close)
+        key = s3h.unique_prefix("cpshrink") + "/shrinking.bin"
+        proc = subprocess.Popen([BIN, "cp", path, f"s3://{self.bucket}/{key}", "--part-size", "5MiB", "--concurrency", "1"],
+                                env=s3h.cli_env(self.s3, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy.port}"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        while not proxy.injected.get("delay") and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(proxy.injected.get("delay"), 1, "part 1 never reached the proxy")
+        os.truncate(path, part)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 2, out + err)
+        self.assertIn("changed", err)
+        self.assertNotIn("Traceback", err)
+        self.assert_nothing_under(key.split("/")[0])
+
     def test_a_broken_link_in_a_folder_is_an_error_not_a_skip(self):
         src = os.path.join(self.tmp, "broken-link")
         os.makedirs(src, exist_ok=True)
