@@ -753,6 +753,29 @@ class S3CopyTest(S3Case):
         self.assertIn("AccessDenied", errors[0])
         self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
 
+    def test_file_parts_carry_checksums_and_signed_payloads(self):
+        # The digests of a part sent from the file are computed a slice at a time. With
+        # --signed-payload the server recomputes each body's SHA-256 against the signed one
+        # (and Content-MD5 always): a wrong streamed digest is refused, not stored.
+        part = 5 << 20
+        blobs = {"three-parts.bin": os.urandom(2 * part + 12345), "small.bin": os.urandom(1000)}
+        for name, data in blobs.items():
+            with open(os.path.join(self.tmp, name), "wb") as f:
+                f.write(data)
+        prefix = s3h.unique_prefix("cpsums")
+        for i, extra in enumerate([("--checksum-algorithm", "CRC64NVME"), ("--checksum-algorithm", "CRC32C"),
+                                   ("--checksum-algorithm", "SHA256"), ("--signed-payload",),
+                                   ("--signed-payload", "--checksum-algorithm", "SHA256")]):
+            for name, data in blobs.items():
+                with self.subTest(options=extra, file=name):
+                    key = f"{prefix}/{i}/{name}"
+                    self.cli("cp", os.path.join(self.tmp, name), f"s3://{self.bucket}/{key}", "--part-size", "5MiB",
+                             *extra, check=0)
+                    etag = self.client.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
+                    expected = expected_etag(data, part) if len(data) >= part else hashlib.md5(data).hexdigest()
+                    self.assertEqual(etag, expected)
+        self.assertEqual(s3h.pending_uploads(self.client, self.bucket, prefix), [])
+
     def test_a_file_cut_short_during_its_upload_is_an_error_not_a_short_object(self):
         # cp sends each part straight from the file, reading it again after hashing it. Here
         # the proxy holds part 1 for 2 s (one part at a time), the test truncates the file
