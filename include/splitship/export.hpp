@@ -30,7 +30,7 @@ struct ExportConfig {
   std::string dest;
   std::string run_id;  // empty: a UTC timestamp plus a random suffix
   std::string compression = "zstd";  // zstd | snappy | none
-  std::uint64_t target_file_size = 512ULL << 20;
+  std::uint64_t target_file_size = 256ULL << 20;
   // A quarter of DuckDB's default: its ordered Parquet writer holds several row groups per
   // thread, and at 122880 rows of chat data that spilled under a 512 MiB limit (train split:
   // 16.5 s vs 9.7 s at 30720, file size within 0.2%).

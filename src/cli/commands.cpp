@@ -70,7 +70,7 @@ struct ExportOptions {
   std::string format;
   std::string split_weights;
   std::vector<std::string> split_inputs;
-  std::string target_file_size = "512MiB";
+  std::string target_file_size = "256MiB";
   std::string memory_limit;
   std::string shard;  // "I/N" or "auto/N"
   bool mpi = false;
@@ -438,7 +438,7 @@ int run(int argc, char** argv, CancelToken& cancel) {
 #endif
   );
   exp->add_option("--compression", ex.config.compression, "zstd, snappy or none (default zstd)");
-  exp->add_option("--target-file-size", ex.target_file_size, "approximate size of each part (default 512MiB)");
+  exp->add_option("--target-file-size", ex.target_file_size, "approximate size of each part (default 256MiB)");
   exp->add_option("--row-group-size", ex.config.row_group_size, "rows per Parquet row group (default 30720)");
   exp->add_option("--length-expr", ex.config.length_expr, "DuckDB SQL expression giving a document's length");
   exp->add_flag("--overwrite", ex.config.overwrite, "replace a published run with the same id");
