@@ -82,6 +82,12 @@ class ObjectWriter {
   virtual CommittedObject commit() = 0;
   virtual void abort() noexcept = 0;
   virtual ResumeStats resume_stats() const { return {}; }
+
+ protected:
+  // Reads `size` bytes of the file from `offset` into `slice`, one slice at a time, and hands
+  // each to `visit`. Throws Error(Input) naming `path` when a read fails or the file ends early.
+  static void read_file_slices(int fd, const std::string& path, std::uint64_t offset, std::uint64_t size,
+                               std::vector<char>& slice, const std::function<void(const char*, std::size_t)>& visit);
 };
 
 // A multipart upload the store still holds: started, neither completed nor aborted.

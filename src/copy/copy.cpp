@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 std::string join_key(const std::string& prefix, const std::string& name) {
   if (prefix.empty()) return name;
   return prefix.back() == '/' ? prefix + name : prefix + "/" + name;

@@ -1,8 +1,5 @@
 #include "s3/object_writer.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 
@@ -116,9 +113,7 @@ void S3ObjectWriter::upload_part(int number, PartBuffer* buffer, Md5Digest md5) 
       send_part(number, RequestBody::memory(buffer->data(), buffer->size()), d);
     }
   } catch (...) {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = std::current_exception();
-    failed_ = true;
+    record_failure();
   }
   buffers_.release(buffer);
   part_finished();
@@ -128,11 +123,17 @@ void S3ObjectWriter::upload_file_part(int number, RequestBody body, BodyDigests 
   try {
     if (!should_stop()) send_part(number, body, digests);
   } catch (...) {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = std::current_exception();
-    failed_ = true;
+    record_failure();
   }
   part_finished();
+}
+
+// Called from a catch block on a pool thread: the first error is the one commit() rethrows,
+// and failed_ makes the queued parts skip their upload.
+void S3ObjectWriter::record_failure() noexcept {
+  std::lock_guard lock(mutex_);
+  if (!error_) error_ = std::current_exception();
+  failed_ = true;
 }
 
 // Sends one part (or keeps the copy an earlier process left) and records what Complete needs.
@@ -200,18 +201,11 @@ BodyDigests S3ObjectWriter::hash_file_range(int fd, const std::string& path, std
                                             const std::function<void(std::uint64_t)>& on_read) {
   if (file_slice_.empty()) file_slice_.resize(256 * 1024);  // stays in the core's cache
   BodyDigester part(client_.settings());
-  std::size_t done = 0;
-  while (done < size) {
-    const std::size_t want = std::min(file_slice_.size(), size - done);
-    const ssize_t n = ::pread(fd, file_slice_.data(), want, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(ErrorKind::Input, "cannot read " + path + ": " + errno_text(errno));
-    if (n == 0) fail(ErrorKind::Input, path + " changed size while it was being uploaded", "upload it again once it is stable");
-    hasher_.update(file_slice_.data(), static_cast<std::size_t>(n));
-    part.update(file_slice_.data(), static_cast<std::size_t>(n));
-    done += static_cast<std::size_t>(n);
-    if (on_read) on_read(static_cast<std::uint64_t>(n));
-  }
+  read_file_slices(fd, path, offset, size, file_slice_, [&](const char* data, std::size_t n) {
+    hasher_.update(data, n);
+    part.update(data, n);
+    if (on_read) on_read(n);
+  });
   size_ += size;
   return part.finish(hasher_.finish_part());
 }

@@ -50,6 +50,7 @@ class S3ObjectWriter final : public ObjectWriter {
   void upload_file_part(int number, RequestBody body, BodyDigests digests) noexcept;
   void send_part(int number, const RequestBody& body, const BodyDigests& digests);
   void part_finished() noexcept;
+  void record_failure() noexcept;
   void wait_for_room();
   void wait_for_parts();
   void rethrow_if_failed();
