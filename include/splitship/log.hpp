@@ -48,9 +48,10 @@ struct CancelToken {
 // What the exporter reports while it runs; the CLI renders it.
 struct SplitProgress {
   std::string name;
-  std::uint64_t rows_total = 0, rows_done = 0;
+  std::uint64_t rows_total = 0, rows_done = 0;  // rows_total 0 with rows_known false: streamed, known at the end
   std::uint64_t bytes_done = 0;
   std::uint64_t parts_done = 0;
+  bool rows_known = true;
 };
 // Files of `cp`: bytes handed to the store so far.
 struct TransferProgress {
@@ -59,7 +60,7 @@ struct TransferProgress {
 };
 struct ProgressSnapshot {
   std::string phase;         // "reading", "writing", "publishing"; "uploading" for cp
-  double phase_fraction = -1;  // 0..1 while reading, when DuckDB knows
+  double phase_fraction = -1;  // 0..1 of the input read (while reading or streaming), when DuckDB knows
   double elapsed_s = 0;
   std::vector<SplitProgress> splits;
   TransferProgress transfer;  // cp

@@ -22,6 +22,7 @@ struct DuckDbSettings {
 
 class QueryResult;
 class DuckDb;
+class RowStream;
 
 // One connection to a DuckDB database. Queries on different connections of one database run
 // at the same time (splits are written in parallel); a connection is used by one thread.
@@ -40,6 +41,7 @@ class DuckDbConnection {
   double progress();  // 0..100 of the running query, or -1 when unknown
 
  private:
+  friend class RowStream;
   DuckDb& db_;
   _duckdb_connection* con_ = nullptr;
 };
@@ -70,6 +72,47 @@ class DuckDb {
   std::mutex connections_mutex_;
   std::vector<DuckDbConnection*> connections_;  // for interrupt()
   std::unique_ptr<DuckDbConnection> main_;
+};
+
+// Hands the rows of one query, in its order, to other queries as they are produced: the
+// export reads its source once and its Parquet writers and stats consume the rows while the
+// reading goes on, with nothing staged in between. Each row goes to one lane, named by a
+// USMALLINT column of the query; an optional "tee" lane sees every row. A consumer is a query
+// on its own connection reading `FROM <next_rows_sql(lane, n)>`: the lane's next n rows, or
+// fewer at its end. Lanes hold at most `queue_chunks` chunks each, so a slow consumer slows
+// the producer, and memory stays bounded whatever the input's size.
+//
+// Every lane needs a consumer running at the same time as produce(), or the producer waits
+// for ever on the lane that is full. close() ends all waiting: consumers' queries then fail,
+// and produce() throws Error(Cancelled).
+class RowStream {
+ public:
+  RowStream(DuckDbConnection& register_on, std::size_t lanes, bool tee, std::size_t queue_chunks = 32);
+  ~RowStream();
+  RowStream(const RowStream&) = delete;
+  RowStream& operator=(const RowStream&) = delete;
+
+  // Runs `sql` on `con` in the calling thread until every row is handed out. `lane_column`
+  // is the index of the lane column among the query's columns. Errors of the query are
+  // DuckDbConnection::query()'s.
+  void produce(DuckDbConnection& con, const std::string& sql, std::size_t lane_column);
+  // The table a consumer reads its lane's next `max_rows` rows from (the tee lane: lanes()).
+  std::string next_rows_sql(std::size_t lane, std::uint64_t max_rows) const;
+  // Drops the lane's next `rows` rows (a resume skips parts already written); returns how
+  // many there were.
+  std::uint64_t discard(std::size_t lane, std::uint64_t rows);
+  // Waits until the lane has a row to give or has ended; true when it has ended.
+  bool at_end(std::size_t lane);
+  std::uint64_t rows_taken(std::size_t lane) const;
+  std::size_t lanes() const;
+  void close();
+  bool closed() const;
+
+  struct State;
+
+ private:
+  void hand_out(const std::shared_ptr<void>& chunk, std::size_t lane_column);
+  std::shared_ptr<State> state_;
 };
 
 class QueryResult {

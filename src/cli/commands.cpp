@@ -443,8 +443,8 @@ int run(int argc, char** argv, CancelToken& cancel) {
   exp->add_option("--length-expr", ex.config.length_expr, "DuckDB SQL expression giving a document's length");
   exp->add_flag("--overwrite", ex.config.overwrite, "replace a published run with the same id");
   exp->add_option("--memory-limit", ex.memory_limit, "DuckDB memory limit (default: what a 1GiB budget leaves after upload buffers, 256-320MiB)");
-  exp->add_option("--threads", ex.config.duckdb.threads, "DuckDB threads (default: all cores)");
-  exp->add_option("--parallel-splits", ex.config.parallel_splits, "splits written at once (default 2)")
+  exp->add_option("--threads", ex.config.duckdb.threads, "DuckDB threads while staging --split-column/--split-input (default: all cores; --split streams, one thread per query)");
+  exp->add_option("--parallel-splits", ex.config.parallel_splits, "--split-column/--split-input: splits written at once (default 2); --split writes every split at once")
       ->check(CLI::PositiveNumber);
   exp->add_option("--work-dir", ex.config.work_dir, "scratch folder for staging (default $TMPDIR or /tmp)");
   exp->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
@@ -482,8 +482,8 @@ int run(int argc, char** argv, CancelToken& cancel) {
   CLI::App* res = app.add_subcommand("resume", "continue an interrupted export with the settings it started with");
   res->add_option("run", resume.run_url, "DEST/RUN_ID")->required();
   res->add_option("--memory-limit", resume.memory_limit, "DuckDB memory limit (default: what a 1GiB budget leaves after upload buffers, 256-320MiB)");
-  res->add_option("--threads", resume.threads, "DuckDB threads (default: all cores)");
-  res->add_option("--parallel-splits", resume.parallel_splits, "splits written at once (default 2)")
+  res->add_option("--threads", resume.threads, "DuckDB threads while staging --split-column/--split-input (default: all cores; --split streams, one thread per query)");
+  res->add_option("--parallel-splits", resume.parallel_splits, "--split-column/--split-input: splits written at once (default 2); --split writes every split at once")
       ->check(CLI::PositiveNumber);
   res->add_option("--work-dir", resume.work_dir, "scratch folder for staging (default $TMPDIR or /tmp)");
   res->add_option("--progress", common.progress, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));

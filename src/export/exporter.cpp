@@ -66,6 +66,7 @@ class WorkDir {
 struct SplitCounters {
   std::string name;
   std::uint64_t rows_total = 0;
+  bool rows_known = true;  // false while streamed: the total is known at the split's end
   std::atomic<std::uint64_t> rows_done{0}, bytes_done{0}, parts_done{0};
 };
 
@@ -93,6 +94,11 @@ class Monitor {
   void track(std::vector<std::unique_ptr<SplitCounters>>* splits) {
     std::lock_guard lock(mutex_);
     splits_ = splits;
+  }
+  // Fills in what only the caller knows (a streamed export's rows so far); null to stop.
+  void refine(std::function<void(ProgressSnapshot&)> refine) {
+    std::lock_guard lock(mutex_);
+    refine_ = std::move(refine);
   }
   // Called every `every` seconds from the monitor thread (the journal's lease heartbeat).
   void every(double seconds, std::function<void()> task) {
@@ -123,10 +129,11 @@ class Monitor {
     ProgressSnapshot s;
     s.phase = phase_;
     s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (phase_ == "reading") s.phase_fraction = db_.progress() / 100.0;
+    if (phase_ == "reading" || phase_ == "streaming") s.phase_fraction = db_.progress() / 100.0;
     if (splits_)
       for (const auto& c : *splits_)
-        s.splits.push_back({c->name, c->rows_total, c->rows_done.load(), c->bytes_done.load(), c->parts_done.load()});
+        s.splits.push_back({c->name, c->rows_total, c->rows_done.load(), c->bytes_done.load(), c->parts_done.load(), c->rows_known});
+    if (refine_) refine_(s);
     return s;
   }
 
@@ -140,6 +147,7 @@ class Monitor {
   std::string phase_ = "reading";
   std::vector<std::unique_ptr<SplitCounters>>* splits_ = nullptr;
   std::function<void()> periodic_;
+  std::function<void(ProgressSnapshot&)> refine_;
   std::chrono::duration<double> period_{0};
   std::chrono::steady_clock::time_point last_periodic_;
   std::thread thread_;
@@ -496,6 +504,7 @@ class Exporter {
 
   ExportResult export_all() {
     if (cfg_.sharded() && shard_slice_is_empty()) return publish_empty_shard();
+    if (cfg_.mode == SplitMode::Hash) return export_streamed();
     WorkDir work(cfg_.work_dir);
     fifo_dir_ = work.path();
     DuckDbSettings settings = cfg_.duckdb;
@@ -547,6 +556,241 @@ class Exporter {
     monitor.set_phase("publishing");
     return finish(build_manifest(std::move(entries)));
   }
+
+  // ---- hash splits: streamed -----------------------------------------------------------------
+  // A hash rule names every split before the first row is read, so nothing is staged: one
+  // ordered query reads the source and gives each row its split and length, and its rows go
+  // straight from DuckDB's result into each split's Parquet writer (and so to the store) and
+  // into a narrow table for the stats, all at once (table/RowStream). Uploading starts with the
+  // first row group instead of after the whole input has been read, and memory no longer holds
+  // a staged copy of the input. Each query runs on one thread of its own: the ordered reading
+  // query is one thread in DuckDB anyway, and the writers are one query per split.
+  ExportResult export_streamed() {
+    WorkDir work(cfg_.work_dir);
+    fifo_dir_ = work.path();
+    DuckDbSettings settings = cfg_.duckdb;
+    if (settings.temp_directory.empty()) settings.temp_directory = work.path() + "/spill";
+    DuckDb db(work.path() + "/stage.duckdb", settings);
+    db.execute("SET force_compression = 'uncompressed'");
+    Monitor monitor(db, progress_, cancel_);
+    monitor.every(kHeartbeatSeconds, [this] { beat(); });
+
+    log_.info("reading input", {{"run_id", run_id_}});
+    const InputShape shape = open_source(db, "__src", inputs_);
+    const LengthSource len = checked_length_source(db, shape, "__src");
+    require_column(shape, cfg_.split_key, "--split-key");
+    rule_.emplace(cfg_.weights, cfg_.seed);
+    streamed_columns_ = column_types(db.main(), "__src");
+    streamed_shape_ = shape;
+    first_bytes_per_row_ = sampled_bytes_per_row();
+
+    const std::size_t splits = cfg_.weights.size();
+    std::vector<StagedSplit> staged;
+    counters_.clear();
+    for (std::size_t i = 0; i < splits; ++i) {
+      staged.push_back({cfg_.weights[i].name, "__lane_" + std::to_string(i), "__staged", "CAST(" + std::string(kSplitCol) + " AS VARCHAR)", std::to_string(i)});
+      auto c = std::make_unique<SplitCounters>();
+      c->name = cfg_.weights[i].name;
+      c->rows_known = false;
+      counters_.push_back(std::move(c));
+    }
+    monitor.track(&counters_);
+    db.execute("SET threads = 1");
+    unpublish_previous_run();
+    monitor.set_phase("streaming");
+
+    RowStream rows(db.main(), splits, /*tee=*/true);
+    // Rows handed to each split so far; the reading's fraction estimated from the input's
+    // bytes per row (sampled before reading), as DuckDB gives no progress for a streamed query.
+    const double input_rows = static_cast<double>(inputs_.total_bytes()) / std::max(1.0, first_bytes_per_row_ / first_part_ratio());
+    monitor.refine([&rows, input_rows](ProgressSnapshot& s) {
+      std::uint64_t read = 0;
+      for (std::size_t i = 0; i < s.splits.size() && i < rows.lanes(); ++i) {
+        s.splits[i].rows_done = rows.rows_taken(i);
+        read += s.splits[i].rows_done;
+      }
+      s.phase_fraction = std::min(0.99, static_cast<double>(read) / std::max(1.0, input_rows));
+    });
+    struct Unrefine {
+      Monitor& m;
+      ~Unrefine() { m.refine(nullptr); }
+    } unrefine{monitor};  // before `rows` goes, whatever happens
+    std::vector<std::vector<FileEntry>> files(splits);
+    std::vector<std::exception_ptr> errors(splits + 2);
+    auto guarded = [&](std::size_t slot, const std::function<void(DuckDbConnection&)>& work) {
+      return [&, slot, work] {
+        try {
+          auto con = db.connect();
+          work(*con);
+        } catch (...) {
+          errors[slot] = consequence_or_cause(std::current_exception(), rows.closed());
+          stop_writing_ = true;
+          rows.close();
+          db.interrupt();
+        }
+      };
+    };
+    {
+      // Every lane's consumer runs at once, or the reading would wait on the first full lane.
+      TaskPool consumers(static_cast<int>(splits + 1));
+      consumers.submit(guarded(1, [&](DuckDbConnection& con) {
+        con.execute("CREATE TABLE __staged AS SELECT " + stats_columns_sql(shape) + " FROM " + rows.next_rows_sql(splits, 0));
+      }));
+      for (std::size_t i = 0; i < splits; ++i)
+        consumers.submit(guarded(2 + i, [&, i](DuckDbConnection& con) {
+          write_streamed_parts(con, rows, i, staged[i], files[i], *counters_[i]);
+        }));
+      // On the main connection, whose progress the monitor shows.
+      try {
+        produce_reading(rows, db.main(), streamed_source_sql(len), shape.columns.size() + 1);
+      } catch (...) {
+        errors[0] = std::current_exception();  // "stopped" (Cancelled) when a consumer failed first
+        stop_writing_ = true;
+        rows.close();
+        db.interrupt();
+      }
+    }
+    rethrow_root_cause(errors, cancel_.cancelled(), kInterrupted);
+    throw_if_cancelled();
+    log_.debug("read and written", {{"splits", std::to_string(splits)}});
+
+    std::vector<std::uint64_t> written(splits);
+    for (std::size_t i = 0; i < splits; ++i) written[i] = rows.rows_taken(i);
+    std::vector<SplitEntry> entries = checked_stats(db.main(), staged, written);
+    if (cfg_.sharded()) grids_ = length_grids(db.main(), staged);
+    for (std::size_t i = 0; i < splits; ++i) entries[i].files = std::move(files[i]);
+    monitor.set_phase("publishing");
+    return finish(build_manifest(std::move(entries)));
+  }
+
+  // A consumer's error once the stream was closed by another's failure is only its echo.
+  static std::exception_ptr consequence_or_cause(std::exception_ptr e, bool stream_was_closed) {
+    if (!stream_was_closed) return e;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Error& err) {
+      if (err.kind() == ErrorKind::Input || err.kind() == ErrorKind::Cancelled)
+        return std::make_exception_ptr(Error(ErrorKind::Cancelled, "stopped: another part of the export failed"));
+    } catch (...) {
+    }
+    return e;
+  }
+
+  // The reading query: every source column, the row's length, and its split (the last column).
+  std::string streamed_source_sql(const LengthSource& len) const {
+    return "SELECT * EXCLUDE (" + std::string(kHashCol) + "), CAST(" + rule_->index_sql(kHashCol) + " AS USMALLINT) AS " +
+           kSplitCol + " FROM (SELECT *, " + len.sql + " AS " + kLenCol + ", " + rule_->hash_sql(sql_ident(cfg_.split_key)) +
+           " AS " + kHashCol + " FROM __src)";
+  }
+
+  // What the stats need of a row, and no more: the split, the length, whether each column is
+  // null, and the roles of its messages (or its role column).
+  static std::string stats_columns_sql(const InputShape& shape) {
+    std::string sql = std::string(kSplitCol) + ", " + kLenCol;
+    for (const auto& c : shape.columns) {
+      const std::string col = sql_ident(c);
+      if (c == "messages" && shape.has_message_roles)
+        sql += ", list_transform(" + col + ", m -> struct_pack(role := m.role)) AS " + col;
+      else if (c == "role" && shape.has_role)
+        sql += ", " + col;
+      else
+        sql += ", nullif(" + col + " IS NOT NULL, false) AS " + col;
+    }
+    return sql;
+  }
+
+  static std::vector<std::pair<std::string, std::string>> column_types(DuckDbConnection& db, const std::string& relation) {
+    std::vector<std::pair<std::string, std::string>> out;
+    QueryResult r = db.query("DESCRIBE " + relation);
+    for (std::uint64_t i = 0; i < r.rows(); ++i) out.emplace_back(r.text(0, i), r.text(1, i));
+    return out;
+  }
+
+  // Bytes of input per row, before any row is read: Parquet's footers count the rows; text
+  // formats are sampled (newlines in the first MiBs). The first part of each split is sized
+  // from it; later parts from the Parquet bytes per row measured.
+  double first_part_ratio() const { return inputs_.format == InputFormat::Parquet ? 1.0 : 0.3; }
+
+  double sampled_bytes_per_row() const {
+    const double ratio = first_part_ratio();
+    const double per_row = inputs_.format == InputFormat::Parquet ? parquet_bytes_per_row() : text_bytes_per_line();
+    return std::max(1.0, per_row * ratio);
+  }
+
+  double parquet_bytes_per_row() const {
+    DuckDb meta("", cfg_.duckdb);
+    std::uint64_t rows = 0;
+    for (const auto& f : inputs_.files) {
+      QueryResult r = meta.query("SELECT sum(num_rows) FROM parquet_file_metadata(" + sql_string(f.path) + ")");
+      if (r.rows() && !r.is_null(0, 0)) rows += static_cast<std::uint64_t>(r.int64(0, 0));
+    }
+    return static_cast<double>(inputs_.total_bytes()) / static_cast<double>(std::max<std::uint64_t>(rows, 1));
+  }
+
+  double text_bytes_per_line() const {
+    constexpr std::size_t kSample = 4 << 20;
+    std::string buf(kSample, '\0');
+    for (const auto& f : inputs_.files) {
+      FILE* in = std::fopen(f.path.c_str(), "rb");
+      if (!in) continue;
+      const std::size_t n = std::fread(buf.data(), 1, kSample, in);
+      std::fclose(in);
+      const auto lines = static_cast<std::size_t>(std::count(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n), '\n'));
+      if (lines) return static_cast<double>(n) / static_cast<double>(lines);
+    }
+    return 1.0;
+  }
+
+  // A streamed split's parts: consecutive row ranges of its lane, in the reading order, each of
+  // about --target-file-size. The split's size is known only at its end, so the last part may
+  // be small. A resume drops the rows of the parts the interrupted run finished.
+  void write_streamed_parts(DuckDbConnection& db, RowStream& rows, std::size_t lane, const StagedSplit& split,
+                            std::vector<FileEntry>& files, SplitCounters& counters) {
+    double bytes_per_row = first_bytes_per_row_;
+    std::uint64_t begin = 0;
+    std::size_t part = 0;
+    do {
+      throw_if_cancelled();
+      if (stop_writing_) fail(ErrorKind::Cancelled, "stopped: another split failed");
+      const std::uint64_t rows_left = rows.at_end(lane) ? 0 : kUnknownRows;
+      PartSlot slot{split.name, part, begin, 0, 0};
+      FileEntry file;
+      if (const JournalDone* done = finished_part(slot, rows_left)) {
+        slot = done->slot;
+        file = done->file;
+        if (rows.discard(lane, slot.rows) != slot.rows)
+          fail(ErrorKind::Input, "split '" + split.name + "' has fewer rows than the interrupted run wrote",
+               "the input changed since; start a new run");
+        std::lock_guard lock(shared_mutex_);
+        resume_.files_kept += 1;
+        resume_.bytes_kept += file.size;
+        counters.bytes_done += file.size;
+      } else {
+        const JournalUpload* upload = upload_in_flight(slot, rows_left);
+        if (upload) {
+          slot = upload->slot;
+        } else {
+          slot.rows = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
+          slot.end = begin + slot.rows;
+        }
+        const std::string select = "SELECT * EXCLUDE (" + std::string(kLenCol) + ", " + kSplitCol + ") FROM " +
+                                   rows.next_rows_sql(lane, slot.rows);
+        const std::uint64_t taken_before = rows.rows_taken(lane);
+        file = write_journaled_part(db, split, slot, select, upload ? upload->path : new_part_path(split.name, part), upload,
+                                    counters, [&] { return rows.rows_taken(lane) - taken_before; });
+      }
+      if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
+      files.push_back(std::move(file));
+      ++files_done_;
+      counters.rows_done += slot.rows;
+      counters.parts_done += 1;
+      begin = slot.end;
+      ++part;
+    } while (!rows.at_end(lane));
+  }
+
+  // A streamed split's size is not known until its end.
+  static constexpr std::uint64_t kUnknownRows = std::numeric_limits<std::uint64_t>::max();
 
   // Splits written at once: --parallel-splits, at most one per split.
   std::size_t split_writers(std::size_t splits) const {
@@ -701,6 +945,10 @@ class Exporter {
     with_read_errors(inputs, [&] { db.execute(sql); });
   }
 
+  void produce_reading(RowStream& rows, DuckDbConnection& con, const std::string& sql, std::size_t lane_column) {
+    with_read_errors(inputs_, [&] { rows.produce(con, sql, lane_column); });
+  }
+
   std::vector<StagedSplit> stage(DuckDb& db) {
     return cfg_.mode == SplitMode::PerInput ? stage_per_input(db) : stage_single_input(db);
   }
@@ -738,41 +986,27 @@ class Exporter {
     for (const auto& [name, path] : cfg_.split_inputs) per_input_sets_.emplace_back(name, resolve_inputs({path}, cfg_.format));
   }
 
+  // --split-column: the split names are the column's values, known once the input is read,
+  // so the rows are staged first (hash splits stream instead: export_streamed).
   std::vector<StagedSplit> stage_single_input(DuckDb& db) {
     const InputShape shape = open_source(db, "__src", inputs_);
     const LengthSource len = checked_length_source(db, shape, "__src");
+    require_column(shape, cfg_.split_column, "--split-column");
+    execute_reading(db, "CREATE TABLE __staged AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM __src", inputs_);
+    const std::string col = sql_ident(cfg_.split_column);
+    QueryResult values = db.query("SELECT CAST(" + col + " AS VARCHAR) AS v, count(*) FROM __staged GROUP BY ALL ORDER BY v NULLS FIRST");
     std::vector<StagedSplit> out;
-    if (cfg_.mode == SplitMode::Hash) {
-      require_column(shape, cfg_.split_key, "--split-key");
-      rule_.emplace(cfg_.weights, cfg_.seed);
-      log_.debug("reading the source into the staging table");
-      execute_reading(db,
-                      "CREATE TABLE __staged AS SELECT * EXCLUDE (" + std::string(kHashCol) + "), CAST(" +
-                          rule_->index_sql(kHashCol) + " AS USMALLINT) AS " + kSplitCol + " FROM (SELECT *, " +
-                          len.sql + " AS " + kLenCol + ", " + rule_->hash_sql(sql_ident(cfg_.split_key)) + " AS " +
-                          kHashCol + " FROM __src)",
-                      inputs_);
-      for (std::size_t i = 0; i < cfg_.weights.size(); ++i)
-        out.push_back({cfg_.weights[i].name,
-                       split_view(db, out.size(), "__staged", kSplitCol, std::string(kSplitCol) + " = " + std::to_string(i)),
-                       "__staged", "CAST(" + std::string(kSplitCol) + " AS VARCHAR)", std::to_string(i)});
-    } else {
-      require_column(shape, cfg_.split_column, "--split-column");
-      execute_reading(db, "CREATE TABLE __staged AS SELECT *, " + len.sql + " AS " + kLenCol + " FROM __src", inputs_);
-      const std::string col = sql_ident(cfg_.split_column);
-      QueryResult values = db.query("SELECT CAST(" + col + " AS VARCHAR) AS v, count(*) FROM __staged GROUP BY ALL ORDER BY v NULLS FIRST");
-      for (std::uint64_t r = 0; r < values.rows(); ++r) {
-        if (values.is_null(0, r))
-          fail(ErrorKind::Input, std::to_string(values.int64(1, r)) + " rows have no value in --split-column '" +
-                                     cfg_.split_column + "'",
-               "fill the column or filter those rows out first");
-        const std::string name = values.text(0, r);
-        validate_split_name(name, "--split-column '" + cfg_.split_column + "'");
-        out.push_back({name, split_view(db, out.size(), "__staged", col, "CAST(" + col + " AS VARCHAR) = " + sql_string(name)),
-                       "__staged", "CAST(" + col + " AS VARCHAR)", name});
-      }
-      if (out.empty()) warn("the input has no rows: nothing to split");
+    for (std::uint64_t r = 0; r < values.rows(); ++r) {
+      if (values.is_null(0, r))
+        fail(ErrorKind::Input, std::to_string(values.int64(1, r)) + " rows have no value in --split-column '" +
+                                   cfg_.split_column + "'",
+             "fill the column or filter those rows out first");
+      const std::string name = values.text(0, r);
+      validate_split_name(name, "--split-column '" + cfg_.split_column + "'");
+      out.push_back({name, split_view(db, out.size(), "__staged", col, "CAST(" + col + " AS VARCHAR) = " + sql_string(name)),
+                     "__staged", "CAST(" + col + " AS VARCHAR)", name});
     }
+    if (out.empty()) warn("the input has no rows: nothing to split");
     return out;
   }
 
@@ -850,12 +1084,9 @@ class Exporter {
     const StagedSplit& first = staged[members.front()];
     std::map<std::string, SplitStats*> by_key;
     std::vector<std::string> cols;
-    QueryResult schema = db.query("DESCRIBE " + first.table);
-    for (std::uint64_t r = 0; r < schema.rows(); ++r) {
-      const std::string name = schema.text(0, r);
-      if (name == kLenCol || name == kRowCol) continue;
+    for (const auto& [name, type] : published_columns(db, first)) {
       cols.push_back(name);
-      for (std::size_t m : members) entries[m].stats.schema_fields.push_back({name, schema.text(1, r)});
+      for (std::size_t m : members) entries[m].stats.schema_fields.push_back({name, type});
     }
     for (std::size_t m : members) {
       by_key[staged[m].key_text] = &entries[m].stats;
@@ -863,7 +1094,7 @@ class Exporter {
     }
     // The roles pass scans messages anyway: it counts their nulls too, so the main pass does
     // not read that (largest) column at all.
-    const InputShape shape = describe_relation(db, first.table);
+    const InputShape shape = streamed_columns_.empty() ? describe_relation(db, first.table) : streamed_shape_;
     const auto messages_col = shape.has_message_roles ? std::find(cols.begin(), cols.end(), "messages") : cols.end();
     const std::string L = kLenCol;
     std::string sql = "SELECT " + first.key + " AS __k, count(*), coalesce(min(" + L + "), 0), coalesce(max(" + L +
@@ -905,6 +1136,16 @@ class Exporter {
       else
         stats->role_distribution[roles.text(2, i)] = count;
     }
+  }
+
+  // The columns of the published parts, with their types: the source's when streamed (the
+  // stats table holds only what the stats need of them), else the split view's.
+  std::vector<std::pair<std::string, std::string>> published_columns(DuckDbConnection& db, const StagedSplit& first) const {
+    if (!streamed_columns_.empty()) return streamed_columns_;
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [name, type] : column_types(db, first.table))
+      if (name != kLenCol && name != kRowCol) out.emplace_back(name, type);
+    return out;
   }
 
   // The split a grouped stats row (split key first) belongs to; null for other keys.
@@ -1027,13 +1268,14 @@ class Exporter {
       } else {
         if (const JournalUpload* upload = upload_in_flight(slot, rows - done_rows)) {
           slot = upload->slot;
-          file = write_journaled_part(db, split, slot, upload->path, upload, counters);
+          file = write_journaled_part(db, split, slot, staged_part_select(split, slot), upload->path, upload, counters);
         } else {
           std::uint64_t count = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
           if (static_cast<double>(rows - done_rows) <= 1.25 * static_cast<double>(count)) count = rows - done_rows;  // no tiny last part
           slot.rows = count;
           slot.end = count == rows - done_rows ? kLastRow : row_after(db, split, begin, count);
-          file = write_journaled_part(db, split, slot, new_part_path(split.name, part), nullptr, counters);
+          file = write_journaled_part(db, split, slot, staged_part_select(split, slot), new_part_path(split.name, part), nullptr,
+                                      counters);
         }
       }
       if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
@@ -1086,18 +1328,28 @@ class Exporter {
 
   // Writes one part file with its progress journaled; an upload in flight is continued, or,
   // when its parts no longer fit the bytes written now, sent again from the start.
-  FileEntry write_journaled_part(DuckDbConnection& db, const StagedSplit& split, const PartSlot& slot, const std::string& path,
-                                 const JournalUpload* upload, SplitCounters& counters) {
+  // `select` gives the part's rows. A streamed part (`rows_written` set) takes at most
+  // slot.rows rows of its lane, and `slot` is settled to the rows it took.
+  FileEntry write_journaled_part(DuckDbConnection& db, const StagedSplit& split, PartSlot& slot, const std::string& select,
+                                 const std::string& path, const JournalUpload* upload, SplitCounters& counters,
+                                 const std::function<std::uint64_t()>& rows_written = {}) {
     std::optional<UploadToResume> resume;
     if (upload) resume = upload->upload;
     FileEntry file;
     try {
-      file = write_part(db, split, slot, path, resume, counters);
+      file = write_part(db, split, slot, select, path, resume, counters);
     } catch (const Error& e) {
-      if (!resume || e.kind() != ErrorKind::Integrity) throw;
+      // A streamed part's rows have gone by: they cannot be read a second time.
+      if (!resume || e.kind() != ErrorKind::Integrity || rows_written) throw;
       warn("could not continue the upload of " + path + " (" + e.what() + "); sending it again");
-      file = write_part(db, split, slot, path, std::nullopt, counters);
+      file = write_part(db, split, slot, select, path, std::nullopt, counters);
     }
+    if (rows_written) {
+      slot.rows = rows_written();
+      slot.end = slot.begin + slot.rows;
+      file.num_rows = slot.rows;
+    }
+    log_.debug("part rows", {{"part", path}, {"rows", std::to_string(slot.rows)}});
     try {
       journal_->record_done(JournalDone{slot, file});
     } catch (const std::exception& e) {
@@ -1113,8 +1365,14 @@ class Exporter {
     return total;
   }
 
-  FileEntry write_part(DuckDbConnection& db, const StagedSplit& split, const PartSlot& slot, const std::string& relative_path,
-                       const std::optional<UploadToResume>& resume, SplitCounters& counters) {
+  // A staged part: a row-id range of the split's view.
+  std::string staged_part_select(const StagedSplit& split, const PartSlot& slot) const {
+    return "SELECT * EXCLUDE (" + std::string(kLenCol) + ", " + kRowCol + ") FROM " + split.table + " WHERE " + kRowCol +
+           " >= " + std::to_string(slot.begin) + " AND " + kRowCol + " < " + std::to_string(slot.end);
+  }
+
+  FileEntry write_part(DuckDbConnection& db, const StagedSplit& split, const PartSlot& slot, const std::string& select,
+                       const std::string& relative_path, const std::optional<UploadToResume>& resume, SplitCounters& counters) {
     const std::string key = run_id_ + "/" + relative_path;
     // Recorded before the write: an interrupted PutObject may still have landed, and removing
     // a key that does not exist is harmless.
@@ -1126,9 +1384,7 @@ class Exporter {
     auto writer = store_->open_writer(key, WriteOptions{0, observer.get(), resume});
     const std::uint64_t bytes_before = counters.bytes_done.load();
     FifoPartSink sink(fifo_path(split), *writer, counters.bytes_done);
-    const std::string sql = "COPY (SELECT * EXCLUDE (" + std::string(kLenCol) + ", " + kRowCol + ") FROM " + split.table +
-                            " WHERE " + kRowCol + " >= " + std::to_string(slot.begin) + " AND " + kRowCol + " < " +
-                            std::to_string(slot.end) + ") TO " + sql_string(fifo_path(split)) + " (FORMAT parquet, COMPRESSION " + compression_sql() +
+    const std::string sql = "COPY (" + select + ") TO " + sql_string(fifo_path(split)) + " (FORMAT parquet, COMPRESSION " + compression_sql() +
                             ", ROW_GROUP_SIZE " + std::to_string(cfg_.row_group_size) + ", USE_TMP_FILE false)";
     try {
       db.execute(sql);
@@ -1156,8 +1412,7 @@ class Exporter {
       resume_.bytes_reused += reused.bytes_reused;
     }
     const ObjectDigests& d = committed.digests;
-    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(slot.rows)},
-                              {"bytes_reused", std::to_string(reused.bytes_reused)}});
+    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"bytes_reused", std::to_string(reused.bytes_reused)}});
     return FileEntry{relative_path, d.size, slot.rows, to_hex(d.md5), to_hex(d.sha256),
                      crc64_to_base64(d.crc64nvme), committed.info.etag};
   }
@@ -1294,6 +1549,10 @@ class Exporter {
   std::atomic<bool> stop_writing_ = false;
   std::optional<Journal> journal_;
   std::map<std::string, LengthGrid> grids_;  // sharded: per split, for the fragment
+  // Streamed exports: the source's columns and shape, and the first part's bytes per row.
+  std::vector<std::pair<std::string, std::string>> streamed_columns_;
+  InputShape streamed_shape_;
+  double first_bytes_per_row_ = 1.0;
   bool journal_owned_ = false;  // created or taken over: ours to release or remove
   bool lost_publish_race_ = false;
   std::atomic<std::uint64_t> files_done_ = 0;  // part files finished or kept, this process

@@ -47,12 +47,16 @@ void TerminalProgress::update(const ProgressSnapshot& snap) {
   } else {
     lines_drawn_ = 0;
     for (const auto& s : snap.splits) {
-      const double frac = s.rows_total ? static_cast<double>(s.rows_done) / static_cast<double>(s.rows_total) : 1.0;
+      // A streamed split's size is known at its end: until then it is as far as the reading.
+      const double frac = !s.rows_known ? snap.phase_fraction
+                          : s.rows_total ? static_cast<double>(s.rows_done) / static_cast<double>(s.rows_total)
+                                         : 1.0;
       const double rate = snap.elapsed_s > 0 ? static_cast<double>(s.bytes_done) / snap.elapsed_s : 0;
       const double eta = frac > 0 && frac < 1 ? snap.elapsed_s * (1 - frac) / frac : (frac >= 1 ? 0 : -1);
-      std::snprintf(line, sizeof line, "%-12.12s [%s] %10llu/%-10llu rows  %10s  %9s/s  ETA %s\n", s.name.c_str(),
-                    bar(frac, 24).c_str(), static_cast<unsigned long long>(s.rows_done),
-                    static_cast<unsigned long long>(s.rows_total), format_size(s.bytes_done).c_str(),
+      const std::string total = s.rows_known ? std::to_string(s.rows_total) : "?";
+      std::snprintf(line, sizeof line, "%-12.12s [%s] %10llu/%-10s rows  %10s  %9s/s  ETA %s\n", s.name.c_str(),
+                    bar(frac, 24).c_str(), static_cast<unsigned long long>(s.rows_done), total.c_str(),
+                    format_size(s.bytes_done).c_str(),
                     format_size(static_cast<std::uint64_t>(rate)).c_str(), eta_text(eta).c_str());
       text += line;
       ++lines_drawn_;
