@@ -599,6 +599,7 @@ class Exporter {
     unpublish_previous_run();
     monitor.set_phase("streaming");
 
+    std::vector<SplitEntry> entries;
     RowStream rows(db.main(), splits, /*tee=*/true);
     // Rows handed to each split so far; the reading's fraction estimated from the input's
     // bytes per row (sampled before reading), as DuckDB gives no progress for a streamed query.
@@ -633,8 +634,11 @@ class Exporter {
     {
       // Every lane's consumer runs at once, or the reading would wait on the first full lane.
       TaskPool consumers(static_cast<int>(splits + 1));
+      // The stats, once the reading is done, while the writers' last parts upload.
       consumers.submit(guarded(1, [&](DuckDbConnection& con) {
         con.execute("CREATE TABLE __staged AS SELECT " + stats_columns_sql(shape) + " FROM " + rows.next_rows_sql(splits, 0));
+        entries = compute_stats(con, staged);
+        if (cfg_.sharded()) grids_ = length_grids(con, staged);
       }));
       for (std::size_t i = 0; i < splits; ++i)
         consumers.submit(guarded(2 + i, [&, i](DuckDbConnection& con) {
@@ -643,6 +647,7 @@ class Exporter {
       // On the main connection, whose progress the monitor shows.
       try {
         produce_reading(rows, db.main(), streamed_source_sql(len), shape.columns.size() + 1);
+        log_.debug("input read");
       } catch (...) {
         errors[0] = std::current_exception();  // "stopped" (Cancelled) when a consumer failed first
         stop_writing_ = true;
@@ -656,8 +661,7 @@ class Exporter {
 
     std::vector<std::uint64_t> written(splits);
     for (std::size_t i = 0; i < splits; ++i) written[i] = rows.rows_taken(i);
-    std::vector<SplitEntry> entries = checked_stats(db.main(), staged, written);
-    if (cfg_.sharded()) grids_ = length_grids(db.main(), staged);
+    entries = checked(std::move(entries), written);
     for (std::size_t i = 0; i < splits; ++i) entries[i].files = std::move(files[i]);
     monitor.set_phase("publishing");
     return finish(build_manifest(std::move(entries)));
@@ -1057,7 +1061,10 @@ class Exporter {
   // Stats and their checksums, checked against the interrupted run's (resume) or journaled.
   std::vector<SplitEntry> checked_stats(DuckDbConnection& db, const std::vector<StagedSplit>& staged,
                                         const std::vector<std::uint64_t>& rows) {
-    std::vector<SplitEntry> entries = compute_stats(db, staged);
+    return checked(compute_stats(db, staged), rows);
+  }
+
+  std::vector<SplitEntry> checked(std::vector<SplitEntry> entries, const std::vector<std::uint64_t>& rows) {
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (entries[i].stats.num_documents != rows[i])
         fail(ErrorKind::Internal, "split '" + entries[i].name + "' counted " + std::to_string(rows[i]) +
