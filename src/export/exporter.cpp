@@ -504,19 +504,16 @@ class Exporter {
 
   ExportResult export_all() {
     if (cfg_.sharded() && shard_slice_is_empty()) return publish_empty_shard();
-    if (cfg_.mode == SplitMode::Hash) return export_streamed();
     WorkDir work(cfg_.work_dir);
-    fifo_dir_ = work.path();
-    DuckDbSettings settings = cfg_.duckdb;
-    if (settings.temp_directory.empty()) settings.temp_directory = work.path() + "/spill";
-    DuckDb db(work.path() + "/stage.duckdb", settings);
-    // The staging table is scratch, read back once per part from the page cache: compressing it
-    // (DuckDB's default for a database file) cost 40% of the staging time on chat data.
-    db.execute("SET force_compression = 'uncompressed'");
-    Monitor monitor(db, progress_, cancel_);
+    const std::unique_ptr<DuckDb> db = open_work_database(work);
+    Monitor monitor(*db, progress_, cancel_);
     monitor.every(kHeartbeatSeconds, [this] { beat(); });
-
     log_.info("reading input", {{"run_id", run_id_}});
+    return cfg_.mode == SplitMode::Hash ? export_streamed(*db, monitor) : export_staged(*db, monitor);
+  }
+
+  // --split-column and --split-input: the rows are staged, then each split is written.
+  ExportResult export_staged(DuckDb& db, Monitor& monitor) {
     std::vector<StagedSplit> staged = stage(db);
     throw_if_cancelled();
     log_.debug("staged", {{"splits", std::to_string(staged.size())}});
@@ -565,17 +562,7 @@ class Exporter {
   // first row group instead of after the whole input has been read, and memory no longer holds
   // a staged copy of the input. Each query runs on one thread of its own: the ordered reading
   // query is one thread in DuckDB anyway, and the writers are one query per split.
-  ExportResult export_streamed() {
-    WorkDir work(cfg_.work_dir);
-    fifo_dir_ = work.path();
-    DuckDbSettings settings = cfg_.duckdb;
-    if (settings.temp_directory.empty()) settings.temp_directory = work.path() + "/spill";
-    DuckDb db(work.path() + "/stage.duckdb", settings);
-    db.execute("SET force_compression = 'uncompressed'");
-    Monitor monitor(db, progress_, cancel_);
-    monitor.every(kHeartbeatSeconds, [this] { beat(); });
-
-    log_.info("reading input", {{"run_id", run_id_}});
+  ExportResult export_streamed(DuckDb& db, Monitor& monitor) {
     const InputShape shape = open_source(db, "__src", inputs_);
     const LengthSource len = checked_length_source(db, shape, "__src");
     require_column(shape, cfg_.split_key, "--split-key");
@@ -795,6 +782,18 @@ class Exporter {
 
   // A streamed split's size is not known until its end.
   static constexpr std::uint64_t kUnknownRows = std::numeric_limits<std::uint64_t>::max();
+
+  // The export's DuckDB database in the work folder (pipes and spill files beside it).
+  std::unique_ptr<DuckDb> open_work_database(const WorkDir& work) {
+    fifo_dir_ = work.path();
+    DuckDbSettings settings = cfg_.duckdb;
+    if (settings.temp_directory.empty()) settings.temp_directory = work.path() + "/spill";
+    auto db = std::make_unique<DuckDb>(work.path() + "/stage.duckdb", settings);
+    // Staged rows are scratch, read back once per part from the page cache: compressing them
+    // (DuckDB's default for a database file) cost 40% of the staging time on chat data.
+    db->execute("SET force_compression = 'uncompressed'");
+    return db;
+  }
 
   // Splits written at once: --parallel-splits, at most one per split.
   std::size_t split_writers(std::size_t splits) const {
