@@ -42,6 +42,8 @@ class DuckDbConnection {
 
  private:
   friend class RowStream;
+  // A failed query's error: Cancelled when interrupted, else Input with DuckDB's message on one line.
+  [[noreturn]] static void fail_query(const char* message, bool interrupted);
   DuckDb& db_;
   _duckdb_connection* con_ = nullptr;
 };
@@ -111,7 +113,6 @@ class RowStream {
   struct State;
 
  private:
-  void hand_out(const std::shared_ptr<void>& chunk, std::size_t lane_column);
   std::shared_ptr<State> state_;
 };
 

@@ -123,14 +123,18 @@ DuckDbConnection::~DuckDbConnection() {
 QueryResult DuckDbConnection::query(const std::string& sql) {
   auto* result = new duckdb_result;
   if (duckdb_query(con_, sql.c_str(), result) == DuckDBError) {
-    const std::string msg = first_part_of(duckdb_result_error(result) ? duckdb_result_error(result) : "");
+    const std::string msg = duckdb_result_error(result) ? duckdb_result_error(result) : "";
     const bool interrupted = duckdb_result_error_type(result) == DUCKDB_ERROR_INTERRUPT;
     duckdb_destroy_result(result);
     delete result;
-    if (interrupted) fail(ErrorKind::Cancelled, "interrupted");
-    fail(ErrorKind::Input, msg);
+    fail_query(msg.c_str(), interrupted);
   }
   return QueryResult(result);
+}
+
+void DuckDbConnection::fail_query(const char* message, bool interrupted) {
+  if (interrupted) fail(ErrorKind::Cancelled, "interrupted");
+  fail(ErrorKind::Input, first_part_of(message ? message : ""));
 }
 
 void DuckDbConnection::execute(const std::string& sql) { (void)query(sql); }

@@ -103,6 +103,32 @@ struct RowStream::State {
     changed.notify_all();
   }
 
+  // Queues each of the chunk's rows on its lane (and all of them on the tee lane), waiting
+  // where a lane is full.
+  void hand_out(const std::shared_ptr<Chunk>& chunk, std::size_t lane_column) {
+    const idx_t n = duckdb_data_chunk_get_size(chunk->chunk);
+    if (n == 0) return;
+    duckdb_vector lane_vector = duckdb_data_chunk_get_vector(chunk->chunk, lane_column);
+    const auto* lane_of = static_cast<const std::uint16_t*>(duckdb_vector_get_data(lane_vector));
+    std::uint64_t* validity = duckdb_vector_get_validity(lane_vector);
+    std::vector<Batch> batches(lanes.size());
+    for (idx_t r = 0; r < n; ++r) {
+      if ((validity && !duckdb_validity_row_is_valid(validity, r)) || lane_of[r] >= split_lanes)
+        fail(ErrorKind::Internal, "a row of the stream has no lane");
+      batches[lane_of[r]].rows.push_back(static_cast<sel_t>(r));
+    }
+    if (tee) {
+      batches.back().rows.resize(n);
+      for (idx_t r = 0; r < n; ++r) batches.back().rows[r] = static_cast<sel_t>(r);
+    }
+    std::unique_lock lock(mutex);
+    for (std::size_t l = 0; l < batches.size(); ++l) {
+      if (batches[l].rows.empty()) continue;
+      batches[l].chunk = chunk;
+      push(lock, l, std::move(batches[l]));
+    }
+  }
+
   void close() {
     std::lock_guard lock(mutex);
     closed = true;
@@ -183,16 +209,6 @@ void register_scan(duckdb_connection con, const std::shared_ptr<RowStream::State
   if (ok == DuckDBError) fail(ErrorKind::Internal, "cannot register the row stream's table function (is one registered already?)");
 }
 
-// The error of a failed prepare, query or fetch, as DuckDbConnection::query() reports it.
-[[noreturn]] void fail_with(const char* message, bool interrupted) {
-  if (interrupted) fail(ErrorKind::Cancelled, "interrupted");
-  std::string msg = message ? message : "unknown error";
-  if (auto pos = msg.find("\n\nLINE "); pos != std::string::npos) msg.resize(pos);
-  for (char& c : msg)
-    if (c == '\n') c = ' ';
-  fail(ErrorKind::Input, msg);
-}
-
 }  // namespace
 
 RowStream::RowStream(DuckDbConnection& register_on, std::size_t lanes, bool tee, std::size_t queue_chunks)
@@ -219,11 +235,11 @@ void RowStream::produce(DuckDbConnection& con, const std::string& sql, std::size
     }
   } q;
   try {
-    if (duckdb_prepare(con.con_, sql.c_str(), &q.st) == DuckDBError) fail_with(duckdb_prepare_error(q.st), false);
-    if (duckdb_pending_prepared_streaming(q.st, &q.pending) == DuckDBError) fail_with(duckdb_pending_error(q.pending), false);
+    if (duckdb_prepare(con.con_, sql.c_str(), &q.st) == DuckDBError) DuckDbConnection::fail_query(duckdb_prepare_error(q.st), false);
+    if (duckdb_pending_prepared_streaming(q.st, &q.pending) == DuckDBError) DuckDbConnection::fail_query(duckdb_pending_error(q.pending), false);
     q.has_result = true;
     if (duckdb_execute_pending(q.pending, &q.result) == DuckDBError)
-      fail_with(duckdb_result_error(&q.result), duckdb_result_error_type(&q.result) == DUCKDB_ERROR_INTERRUPT);
+      DuckDbConnection::fail_query(duckdb_result_error(&q.result), duckdb_result_error_type(&q.result) == DUCKDB_ERROR_INTERRUPT);
     {
       std::lock_guard lock(state_->mutex);
       for (idx_t c = 0; c < duckdb_column_count(&q.result); ++c) {
@@ -233,12 +249,9 @@ void RowStream::produce(DuckDbConnection& con, const std::string& sql, std::size
       state_->columns_known = true;
       state_->changed.notify_all();
     }
-    while (duckdb_data_chunk c = duckdb_fetch_chunk(q.result)) {
-      auto chunk = std::make_shared<Chunk>(c);
-      hand_out(chunk, lane_column);
-    }
+    while (duckdb_data_chunk c = duckdb_fetch_chunk(q.result)) state_->hand_out(std::make_shared<Chunk>(c), lane_column);
     if (const char* err = duckdb_result_error(&q.result))
-      fail_with(err, duckdb_result_error_type(&q.result) == DUCKDB_ERROR_INTERRUPT);
+      DuckDbConnection::fail_query(err, duckdb_result_error_type(&q.result) == DUCKDB_ERROR_INTERRUPT);
   } catch (...) {
     close();
     throw;
@@ -246,31 +259,6 @@ void RowStream::produce(DuckDbConnection& con, const std::string& sql, std::size
   std::lock_guard lock(state_->mutex);
   state_->ended = true;
   state_->changed.notify_all();
-}
-
-void RowStream::hand_out(const std::shared_ptr<void>& chunk_ptr, std::size_t lane_column) {
-  auto chunk = std::static_pointer_cast<Chunk>(chunk_ptr);
-  const idx_t n = duckdb_data_chunk_get_size(chunk->chunk);
-  if (n == 0) return;
-  duckdb_vector lane_vector = duckdb_data_chunk_get_vector(chunk->chunk, lane_column);
-  const auto* lane_of = static_cast<const std::uint16_t*>(duckdb_vector_get_data(lane_vector));
-  const std::uint64_t* validity = duckdb_vector_get_validity(lane_vector);
-  std::vector<Batch> batches(state_->lanes.size());
-  for (idx_t r = 0; r < n; ++r) {
-    if ((validity && !duckdb_validity_row_is_valid(const_cast<std::uint64_t*>(validity), r)) || lane_of[r] >= state_->split_lanes)
-      fail(ErrorKind::Internal, "a row of the stream has no lane");
-    batches[lane_of[r]].rows.push_back(static_cast<sel_t>(r));
-  }
-  if (state_->tee) {
-    batches.back().rows.resize(n);
-    for (idx_t r = 0; r < n; ++r) batches.back().rows[r] = static_cast<sel_t>(r);
-  }
-  std::unique_lock lock(state_->mutex);
-  for (std::size_t l = 0; l < batches.size(); ++l) {
-    if (batches[l].rows.empty()) continue;
-    batches[l].chunk = chunk;
-    state_->push(lock, l, std::move(batches[l]));
-  }
 }
 
 std::string RowStream::next_rows_sql(std::size_t lane, std::uint64_t max_rows) const {
