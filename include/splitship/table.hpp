@@ -178,6 +178,9 @@ std::string reader_sql(const InputSet& inputs);
 // The result may have no files. `db` answers Parquet metadata queries.
 InputSet slice_inputs(const InputSet& set, int index, int count, DuckDb& db);
 
+// Rows of a Parquet input's files, from their footers (whole files, slices not applied).
+std::uint64_t parquet_rows(const InputSet& set, DuckDb& db);
+
 // Turns a DuckDB error raised while reading into our one-line message, naming file and line
 // (DuckDB's JSON line numbers are re-checked against the file itself).
 std::string describe_read_error(const std::string& duckdb_message, const InputSet& inputs);

@@ -129,7 +129,7 @@ class Monitor {
     ProgressSnapshot s;
     s.phase = phase_;
     s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    if (phase_ == "reading" || phase_ == "streaming") s.phase_fraction = db_.progress() / 100.0;
+    if (phase_ == "reading") s.phase_fraction = db_.progress() / 100.0;
     if (splits_)
       for (const auto& c : *splits_)
         s.splits.push_back({c->name, c->rows_total, c->rows_done.load(), c->bytes_done.load(), c->parts_done.load(), c->rows_known});
@@ -569,7 +569,7 @@ class Exporter {
     rule_.emplace(cfg_.weights, cfg_.seed);
     streamed_columns_ = column_types(db.main(), "__src");
     streamed_shape_ = shape;
-    first_bytes_per_row_ = sampled_bytes_per_row();
+    input_bytes_per_row_ = sampled_input_bytes_per_row(db);
 
     const std::size_t splits = cfg_.weights.size();
     std::vector<StagedSplit> staged;
@@ -590,7 +590,7 @@ class Exporter {
     RowStream rows(db.main(), splits, /*tee=*/true);
     // Rows handed to each split so far; the reading's fraction estimated from the input's
     // bytes per row (sampled before reading), as DuckDB gives no progress for a streamed query.
-    const double input_rows = static_cast<double>(inputs_.total_bytes()) / std::max(1.0, first_bytes_per_row_ / first_part_ratio());
+    const double input_rows = static_cast<double>(inputs_.total_bytes()) / input_bytes_per_row_;
     monitor.refine([&rows, input_rows](ProgressSnapshot& s) {
       std::uint64_t read = 0;
       for (std::size_t i = 0; i < s.splits.size() && i < rows.lanes(); ++i) {
@@ -605,6 +605,11 @@ class Exporter {
     } unrefine{monitor};  // before `rows` goes, whatever happens
     std::vector<std::vector<FileEntry>> files(splits);
     std::vector<std::exception_ptr> errors(splits + 2);
+    auto stop_everything = [&] {
+      stop_writing_ = true;
+      rows.close();
+      db.interrupt();
+    };
     auto guarded = [&](std::size_t slot, const std::function<void(DuckDbConnection&)>& work) {
       return [&, slot, work] {
         try {
@@ -612,9 +617,7 @@ class Exporter {
           work(*con);
         } catch (...) {
           errors[slot] = consequence_or_cause(std::current_exception(), rows.closed());
-          stop_writing_ = true;
-          rows.close();
-          db.interrupt();
+          stop_everything();
         }
       };
     };
@@ -637,9 +640,7 @@ class Exporter {
         log_.debug("input read");
       } catch (...) {
         errors[0] = std::current_exception();  // "stopped" (Cancelled) when a consumer failed first
-        stop_writing_ = true;
-        rows.close();
-        db.interrupt();
+        stop_everything();
       }
     }
     rethrow_root_cause(errors, cancel_.cancelled(), kInterrupted);
@@ -698,24 +699,12 @@ class Exporter {
   }
 
   // Bytes of input per row, before any row is read: Parquet's footers count the rows; text
-  // formats are sampled (newlines in the first MiBs). The first part of each split is sized
-  // from it; later parts from the Parquet bytes per row measured.
-  double first_part_ratio() const { return inputs_.format == InputFormat::Parquet ? 1.0 : 0.3; }
-
-  double sampled_bytes_per_row() const {
-    const double ratio = first_part_ratio();
-    const double per_row = inputs_.format == InputFormat::Parquet ? parquet_bytes_per_row() : text_bytes_per_line();
-    return std::max(1.0, per_row * ratio);
-  }
-
-  double parquet_bytes_per_row() const {
-    DuckDb meta("", cfg_.duckdb);
-    std::uint64_t rows = 0;
-    for (const auto& f : inputs_.files) {
-      QueryResult r = meta.query("SELECT sum(num_rows) FROM parquet_file_metadata(" + sql_string(f.path) + ")");
-      if (r.rows() && !r.is_null(0, 0)) rows += static_cast<std::uint64_t>(r.int64(0, 0));
-    }
-    return static_cast<double>(inputs_.total_bytes()) / static_cast<double>(std::max<std::uint64_t>(rows, 1));
+  // formats are sampled (newlines in the first MiBs). A streamed split's first part is sized
+  // from it, and the reading's progress estimated.
+  double sampled_input_bytes_per_row(DuckDb& db) const {
+    if (inputs_.format != InputFormat::Parquet) return text_bytes_per_line();
+    const std::uint64_t rows = parquet_rows(inputs_, db);
+    return std::max(1.0, static_cast<double>(inputs_.total_bytes()) / static_cast<double>(std::max<std::uint64_t>(rows, 1)));
   }
 
   double text_bytes_per_line() const {
@@ -737,7 +726,7 @@ class Exporter {
   // be small. A resume drops the rows of the parts the interrupted run finished.
   void write_streamed_parts(DuckDbConnection& db, RowStream& rows, std::size_t lane, const StagedSplit& split,
                             std::vector<FileEntry>& files, SplitCounters& counters) {
-    double bytes_per_row = first_bytes_per_row_;
+    double bytes_per_row = std::max(1.0, input_bytes_per_row_ * first_part_ratio());
     std::uint64_t begin = 0;
     std::size_t part = 0;
     do {
@@ -748,14 +737,10 @@ class Exporter {
       FileEntry file;
       if (const JournalDone* done = finished_part(slot, rows_left)) {
         slot = done->slot;
-        file = done->file;
         if (rows.discard(lane, slot.rows) != slot.rows)
           fail(ErrorKind::Input, "split '" + split.name + "' has fewer rows than the interrupted run wrote",
                "the input changed since; start a new run");
-        std::lock_guard lock(shared_mutex_);
-        resume_.files_kept += 1;
-        resume_.bytes_kept += file.size;
-        counters.bytes_done += file.size;
+        file = kept_part(*done, counters);
       } else {
         const JournalUpload* upload = upload_in_flight(slot, rows_left);
         if (upload) {
@@ -770,11 +755,7 @@ class Exporter {
         file = write_journaled_part(db, split, slot, select, upload ? upload->path : new_part_path(split.name, part), upload,
                                     counters, [&] { return rows.rows_taken(lane) - taken_before; });
       }
-      if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
-      files.push_back(std::move(file));
-      ++files_done_;
-      counters.rows_done += slot.rows;
-      counters.parts_done += 1;
+      bytes_per_row = part_done(slot, std::move(file), files, counters, bytes_per_row);
       begin = slot.end;
       ++part;
     } while (!rows.at_end(lane));
@@ -1200,11 +1181,12 @@ class Exporter {
   double initial_bytes_per_row(std::uint64_t total_rows) const {
     const std::uint64_t bytes = cfg_.mode == SplitMode::PerInput ? per_input_total_bytes() : inputs_.total_bytes();
     const double rows = static_cast<double>(std::max<std::uint64_t>(total_rows, 1));
-    // Zstd Parquet is usually several times smaller than text formats; a guess corrected
-    // after the first part of each split.
-    const double ratio = source_format() == InputFormat::Parquet ? 1.0 : 0.3;
-    return std::max(1.0, static_cast<double>(bytes) / rows * ratio);
+    return std::max(1.0, static_cast<double>(bytes) / rows * first_part_ratio());
   }
+
+  // Parquet bytes per input byte, guessed for a split's first part: zstd Parquet is usually
+  // several times smaller than text formats. Later parts use the bytes per row measured.
+  double first_part_ratio() const { return source_format() == InputFormat::Parquet ? 1.0 : 0.3; }
 
   InputFormat source_format() const {
     return cfg_.mode == SplitMode::PerInput && !per_input_sets_.empty() ? per_input_sets_.front().second.format
@@ -1266,11 +1248,7 @@ class Exporter {
       FileEntry file;
       if (const JournalDone* done = finished_part(slot, rows - done_rows)) {
         slot = done->slot;
-        file = done->file;
-        std::lock_guard lock(shared_mutex_);
-        resume_.files_kept += 1;
-        resume_.bytes_kept += file.size;
-        counters.bytes_done += file.size;
+        file = kept_part(*done, counters);
       } else {
         if (const JournalUpload* upload = upload_in_flight(slot, rows - done_rows)) {
           slot = upload->slot;
@@ -1284,15 +1262,31 @@ class Exporter {
                                       counters);
         }
       }
-      if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
-      files.push_back(std::move(file));
-      ++files_done_;
-      counters.rows_done += slot.rows;
-      counters.parts_done += 1;
+      bytes_per_row = part_done(slot, std::move(file), files, counters, bytes_per_row);
       done_rows += slot.rows;
       begin = slot.end;
       ++part;
     } while (done_rows < rows);
+  }
+
+  // A part file the interrupted run finished, kept as it is.
+  FileEntry kept_part(const JournalDone& done, SplitCounters& counters) {
+    std::lock_guard lock(shared_mutex_);
+    resume_.files_kept += 1;
+    resume_.bytes_kept += done.file.size;
+    counters.bytes_done += done.file.size;
+    return done.file;
+  }
+
+  // Counts a split's part as done; the bytes per row the next part is sized with.
+  double part_done(const PartSlot& slot, FileEntry file, std::vector<FileEntry>& files, SplitCounters& counters,
+                   double bytes_per_row) {
+    if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
+    files.push_back(std::move(file));
+    ++files_done_;
+    counters.rows_done += slot.rows;
+    counters.parts_done += 1;
+    return bytes_per_row;
   }
 
   // The end of a range: past every row (the last part of a split).
@@ -1343,19 +1337,13 @@ class Exporter {
     if (upload) resume = upload->upload;
     FileEntry file;
     try {
-      file = write_part(db, split, slot, select, path, resume, counters);
+      file = write_part(db, split, slot, select, path, resume, counters, rows_written);
     } catch (const Error& e) {
       // A streamed part's rows have gone by: they cannot be read a second time.
       if (!resume || e.kind() != ErrorKind::Integrity || rows_written) throw;
       warn("could not continue the upload of " + path + " (" + e.what() + "); sending it again");
       file = write_part(db, split, slot, select, path, std::nullopt, counters);
     }
-    if (rows_written) {
-      slot.rows = rows_written();
-      slot.end = slot.begin + slot.rows;
-      file.num_rows = slot.rows;
-    }
-    log_.debug("part rows", {{"part", path}, {"rows", std::to_string(slot.rows)}});
     try {
       journal_->record_done(JournalDone{slot, file});
     } catch (const std::exception& e) {
@@ -1377,8 +1365,10 @@ class Exporter {
            " >= " + std::to_string(slot.begin) + " AND " + kRowCol + " < " + std::to_string(slot.end);
   }
 
-  FileEntry write_part(DuckDbConnection& db, const StagedSplit& split, const PartSlot& slot, const std::string& select,
-                       const std::string& relative_path, const std::optional<UploadToResume>& resume, SplitCounters& counters) {
+  // `rows_written` (streamed parts) settles slot.rows to the rows the COPY took.
+  FileEntry write_part(DuckDbConnection& db, const StagedSplit& split, PartSlot& slot, const std::string& select,
+                       const std::string& relative_path, const std::optional<UploadToResume>& resume, SplitCounters& counters,
+                       const std::function<std::uint64_t()>& rows_written = {}) {
     const std::string key = run_id_ + "/" + relative_path;
     // Recorded before the write: an interrupted PutObject may still have landed, and removing
     // a key that does not exist is harmless.
@@ -1417,8 +1407,13 @@ class Exporter {
       resume_.uploads_continued += 1;
       resume_.bytes_reused += reused.bytes_reused;
     }
+    if (rows_written) {
+      slot.rows = rows_written();
+      slot.end = slot.begin + slot.rows;
+    }
     const ObjectDigests& d = committed.digests;
-    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"bytes_reused", std::to_string(reused.bytes_reused)}});
+    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(slot.rows)},
+                              {"bytes_reused", std::to_string(reused.bytes_reused)}});
     return FileEntry{relative_path, d.size, slot.rows, to_hex(d.md5), to_hex(d.sha256),
                      crc64_to_base64(d.crc64nvme), committed.info.etag};
   }
@@ -1555,10 +1550,10 @@ class Exporter {
   std::atomic<bool> stop_writing_ = false;
   std::optional<Journal> journal_;
   std::map<std::string, LengthGrid> grids_;  // sharded: per split, for the fragment
-  // Streamed exports: the source's columns and shape, and the first part's bytes per row.
+  // Streamed exports: the source's columns and shape, and its sampled bytes per row.
   std::vector<std::pair<std::string, std::string>> streamed_columns_;
   InputShape streamed_shape_;
-  double first_bytes_per_row_ = 1.0;
+  double input_bytes_per_row_ = 1.0;
   bool journal_owned_ = false;  // created or taken over: ours to release or remove
   bool lost_publish_race_ = false;
   std::atomic<std::uint64_t> files_done_ = 0;  // part files finished or kept, this process

@@ -242,6 +242,12 @@ std::vector<RowGroup> row_groups_of(const InputSet& set, DuckDb& db) {
 
 }  // namespace
 
+std::uint64_t parquet_rows(const InputSet& set, DuckDb& db) {
+  if (set.files.empty()) return 0;
+  QueryResult r = db.query("SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(" + path_list_sql(set) + ")");
+  return static_cast<std::uint64_t>(r.int64(0, 0));
+}
+
 InputSet slice_inputs(const InputSet& set, int index, int count, DuckDb& db) {
   InputSet out{set.format, set.patterns, {}};
   const auto n = static_cast<std::size_t>(count), i = static_cast<std::size_t>(index);
