@@ -124,6 +124,9 @@ class Store {
   virtual bool put_if_absent(const std::string& key, std::string_view data) = 0;
   // Creates or atomically replaces key with data.
   virtual void put_replace(const std::string& key, std::string_view data) = 0;
+  // put_replace for a small record of work already done (a journal's finished part): it goes
+  // out even after Ctrl-C, so the work is not lost to a resume.
+  virtual void put_record(const std::string& key, std::string_view data) { put_replace(key, data); }
   // Unfinished multipart uploads under prefix (none for stores without them), and their abort.
   virtual std::vector<PendingUpload> pending_uploads(const std::string& /*prefix*/) { return {}; }
   virtual void abort_upload(const PendingUpload& /*upload*/) {}

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "export/journal.hpp"
+#include "export/part_committer.hpp"
 #include "export/part_sink.hpp"
 #include "util/task_pool.hpp"
 #include "splitship/error.hpp"
@@ -605,7 +606,7 @@ class Exporter {
     } unrefine{monitor};  // before `rows` goes, whatever happens
     std::vector<std::vector<FileEntry>> files(splits);
     std::vector<std::exception_ptr> errors(splits + 2);
-    auto stop_everything = [&] {
+    const std::function<void()> stop_everything = [&] {
       stop_writing_ = true;
       rows.close();
       db.interrupt();
@@ -632,7 +633,7 @@ class Exporter {
       }));
       for (std::size_t i = 0; i < splits; ++i)
         consumers.submit(guarded(2 + i, [&, i](DuckDbConnection& con) {
-          write_streamed_parts(con, rows, i, staged[i], files[i], *counters_[i]);
+          write_streamed_parts(con, rows, i, staged[i], files[i], *counters_[i], stop_everything);
         }));
       // On the main connection, whose progress the monitor shows.
       try {
@@ -725,40 +726,54 @@ class Exporter {
   // about --target-file-size. The split's size is known only at its end, so the last part may
   // be small. A resume drops the rows of the parts the interrupted run finished.
   void write_streamed_parts(DuckDbConnection& db, RowStream& rows, std::size_t lane, const StagedSplit& split,
-                            std::vector<FileEntry>& files, SplitCounters& counters) {
+                            std::vector<FileEntry>& files, SplitCounters& counters, const std::function<void()>& stop) {
     double bytes_per_row = std::max(1.0, input_bytes_per_row_ * first_part_ratio());
     std::uint64_t begin = 0;
     std::size_t part = 0;
-    do {
-      throw_if_cancelled();
-      if (stop_writing_) fail(ErrorKind::Cancelled, "stopped: another split failed");
-      const std::uint64_t rows_left = rows.at_end(lane) ? 0 : kUnknownRows;
-      PartSlot slot{split.name, part, begin, 0, 0};
-      FileEntry file;
-      if (const JournalDone* done = finished_part(slot, rows_left)) {
-        slot = done->slot;
-        if (rows.discard(lane, slot.rows) != slot.rows)
-          fail(ErrorKind::Input, "split '" + split.name + "' has fewer rows than the interrupted run wrote",
-               "the input changed since; start a new run");
-        file = kept_part(*done, counters);
-      } else {
-        const JournalUpload* upload = upload_in_flight(slot, rows_left);
-        if (upload) {
-          slot = upload->slot;
+    PartCommitter committer(stop);
+    try {
+      do {
+        throw_if_cancelled();
+        if (stop_writing_) fail(ErrorKind::Cancelled, "stopped: another split failed");
+        const std::uint64_t rows_left = rows.at_end(lane) ? 0 : kUnknownRows;
+        PartSlot slot{split.name, part, begin, 0, 0};
+        if (const JournalDone* done = finished_part(slot, rows_left)) {
+          slot = done->slot;
+          if (rows.discard(lane, slot.rows) != slot.rows)
+            fail(ErrorKind::Input, "split '" + split.name + "' has fewer rows than the interrupted run wrote",
+                 "the input changed since; start a new run");
+          bytes_per_row = measured_bytes_per_row(done->file.size, slot.rows, bytes_per_row);
+          committer.submit([&, slot, done] { count_part(slot, kept_part(*done, counters), files, counters); });
         } else {
-          slot.rows = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
-          slot.end = begin + slot.rows;
+          // A continued upload's rows have gone by once written: if its commit finds the
+          // parts already sent do not fit, the run fails and a resume writes the part anew.
+          const JournalUpload* upload = upload_in_flight(slot, rows_left);
+          std::optional<UploadToResume> resume;
+          if (upload) {
+            slot = upload->slot;
+            resume = upload->upload;
+          } else {
+            slot.rows = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
+            slot.end = begin + slot.rows;
+          }
+          const std::string path = upload ? upload->path : new_part_path(split.name, part);
+          const std::string select = "SELECT * EXCLUDE (" + std::string(kLenCol) + ", " + kSplitCol + ") FROM " +
+                                     rows.next_rows_sql(lane, slot.rows);
+          const std::uint64_t taken_before = rows.rows_taken(lane);
+          auto written = std::make_shared<WrittenPart>(write_part_bytes(
+              db, split, slot, select, path, resume, counters, [&] { return rows.rows_taken(lane) - taken_before; }));
+          bytes_per_row = measured_bytes_per_row(written->bytes, slot.rows, bytes_per_row);
+          committer.submit([&, written, path] {
+            count_part(written->slot, commit_journaled_part(*written, path, counters), files, counters);
+          });
         }
-        const std::string select = "SELECT * EXCLUDE (" + std::string(kLenCol) + ", " + kSplitCol + ") FROM " +
-                                   rows.next_rows_sql(lane, slot.rows);
-        const std::uint64_t taken_before = rows.rows_taken(lane);
-        file = write_journaled_part(db, split, slot, select, upload ? upload->path : new_part_path(split.name, part), upload,
-                                    counters, [&] { return rows.rows_taken(lane) - taken_before; });
-      }
-      bytes_per_row = part_done(slot, std::move(file), files, counters, bytes_per_row);
-      begin = slot.end;
-      ++part;
-    } while (!rows.at_end(lane));
+        begin = slot.end;
+        ++part;
+      } while (!rows.at_end(lane));
+      committer.finish();
+    } catch (...) {
+      committer.rethrow_cause(std::current_exception());
+    }
   }
 
   // A streamed split's size is not known until its end.
@@ -1209,6 +1224,10 @@ class Exporter {
                     const std::function<void(DuckDbConnection&)>& beside) {
     const std::size_t workers = split_writers(staged.size());
     std::vector<std::exception_ptr> errors(staged.size() + 1);
+    const std::function<void()> stop = [&] {
+      stop_writing_ = true;
+      db.interrupt();
+    };
     auto guarded = [&](std::size_t slot, const std::function<void(DuckDbConnection&)>& work) {
       return [&, slot, work] {
         try {
@@ -1217,8 +1236,7 @@ class Exporter {
           work(*con);
         } catch (...) {
           errors[slot] = std::current_exception();
-          stop_writing_ = true;
-          db.interrupt();
+          stop();
         }
       };
     };
@@ -1228,7 +1246,7 @@ class Exporter {
       TaskPool writers(static_cast<int>(std::max<std::size_t>(workers, 1)));
       if (beside) side.submit(guarded(staged.size(), beside));
       for (std::size_t i = 0; i < staged.size(); ++i)
-        writers.submit(guarded(i, [&, i](DuckDbConnection& con) { write_parts(con, staged[i], files[i], *counters_[i]); }));
+        writers.submit(guarded(i, [&, i](DuckDbConnection& con) { write_parts(con, staged[i], files[i], *counters_[i], stop); }));
     }
     rethrow_root_cause(errors, cancel_.cancelled(), kInterrupted);
   }
@@ -1236,37 +1254,51 @@ class Exporter {
 
   // Parts are consecutive row-id ranges of the split's view, each holding about
   // --target-file-size of Parquet (rows per part adapt to the bytes per row measured so far).
-  void write_parts(DuckDbConnection& db, const StagedSplit& split, std::vector<FileEntry>& files, SplitCounters& counters) {
+  // A part is committed while the next one is written (PartCommitter); `stop` stops the other
+  // writers when a commit fails.
+  void write_parts(DuckDbConnection& db, const StagedSplit& split, std::vector<FileEntry>& files, SplitCounters& counters,
+                   const std::function<void()>& stop) {
     const std::uint64_t rows = counters.rows_total;
     double bytes_per_row = initial_bytes_per_row(total_documents());
     std::uint64_t begin = 0, done_rows = 0;
     std::size_t part = 0;
-    do {
-      throw_if_cancelled();
-      if (stop_writing_) fail(ErrorKind::Cancelled, "stopped: another split failed");
-      PartSlot slot{split.name, part, begin, 0, 0};
-      FileEntry file;
-      if (const JournalDone* done = finished_part(slot, rows - done_rows)) {
-        slot = done->slot;
-        file = kept_part(*done, counters);
-      } else {
-        if (const JournalUpload* upload = upload_in_flight(slot, rows - done_rows)) {
+    PartCommitter committer(stop);
+    try {
+      do {
+        throw_if_cancelled();
+        if (stop_writing_) fail(ErrorKind::Cancelled, "stopped: another split failed");
+        PartSlot slot{split.name, part, begin, 0, 0};
+        if (const JournalDone* done = finished_part(slot, rows - done_rows)) {
+          slot = done->slot;
+          bytes_per_row = measured_bytes_per_row(done->file.size, slot.rows, bytes_per_row);
+          committer.submit([&, slot, done] { count_part(slot, kept_part(*done, counters), files, counters); });
+        } else if (const JournalUpload* upload = upload_in_flight(slot, rows - done_rows)) {
           slot = upload->slot;
-          file = write_journaled_part(db, split, slot, staged_part_select(split, slot), upload->path, upload, counters);
+          committer.finish();  // files are listed in part order
+          FileEntry file = write_resumed_part(db, split, slot, *upload, counters);
+          bytes_per_row = measured_bytes_per_row(file.size, slot.rows, bytes_per_row);
+          count_part(slot, std::move(file), files, counters);
         } else {
           std::uint64_t count = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
           if (static_cast<double>(rows - done_rows) <= 1.25 * static_cast<double>(count)) count = rows - done_rows;  // no tiny last part
           slot.rows = count;
           slot.end = count == rows - done_rows ? kLastRow : row_after(db, split, begin, count);
-          file = write_journaled_part(db, split, slot, staged_part_select(split, slot), new_part_path(split.name, part), nullptr,
-                                      counters);
+          const std::string path = new_part_path(split.name, part);
+          auto written = std::make_shared<WrittenPart>(
+              write_part_bytes(db, split, slot, staged_part_select(split, slot), path, std::nullopt, counters));
+          bytes_per_row = measured_bytes_per_row(written->bytes, slot.rows, bytes_per_row);
+          committer.submit([&, written, path] {
+            count_part(written->slot, commit_journaled_part(*written, path, counters), files, counters);
+          });
         }
-      }
-      bytes_per_row = part_done(slot, std::move(file), files, counters, bytes_per_row);
-      done_rows += slot.rows;
-      begin = slot.end;
-      ++part;
-    } while (done_rows < rows);
+        done_rows += slot.rows;
+        begin = slot.end;
+        ++part;
+      } while (done_rows < rows);
+      committer.finish();
+    } catch (...) {
+      committer.rethrow_cause(std::current_exception());
+    }
   }
 
   // A part file the interrupted run finished, kept as it is.
@@ -1278,15 +1310,17 @@ class Exporter {
     return done.file;
   }
 
-  // Counts a split's part as done; the bytes per row the next part is sized with.
-  double part_done(const PartSlot& slot, FileEntry file, std::vector<FileEntry>& files, SplitCounters& counters,
-                   double bytes_per_row) {
-    if (slot.rows > 0) bytes_per_row = std::max(1.0, static_cast<double>(file.size) / static_cast<double>(slot.rows));
+  // The bytes per row a split's next part is sized with, from the part just written.
+  static double measured_bytes_per_row(std::uint64_t bytes, std::uint64_t rows, double previous) {
+    return rows > 0 ? std::max(1.0, static_cast<double>(bytes) / static_cast<double>(rows)) : previous;
+  }
+
+  // Counts a split's part as done (in part order: its commits run one after another).
+  void count_part(const PartSlot& slot, FileEntry file, std::vector<FileEntry>& files, SplitCounters& counters) {
     files.push_back(std::move(file));
     ++files_done_;
     counters.rows_done += slot.rows;
     counters.parts_done += 1;
-    return bytes_per_row;
   }
 
   // The end of a range: past every row (the last part of a split).
@@ -1326,31 +1360,49 @@ class Exporter {
            (journaled.rows > 0 || rows_left == 0);
   }
 
-  // Writes one part file with its progress journaled; an upload in flight is continued, or,
-  // when its parts no longer fit the bytes written now, sent again from the start.
-  // `select` gives the part's rows. A streamed part (`rows_written` set) takes at most
-  // slot.rows rows of its lane, and `slot` is settled to the rows it took.
-  FileEntry write_journaled_part(DuckDbConnection& db, const StagedSplit& split, PartSlot& slot, const std::string& select,
-                                 const std::string& path, const JournalUpload* upload, SplitCounters& counters,
-                                 const std::function<std::uint64_t()>& rows_written = {}) {
-    std::optional<UploadToResume> resume;
-    if (upload) resume = upload->upload;
+  // A part file whose bytes are all with the store's writer (sent, or in its buffers), not yet
+  // committed.
+  struct WrittenPart {
+    PartSlot slot;
+    std::string key;
+    std::uint64_t bytes = 0;
+    bool resumed = false;
+    std::unique_ptr<UploadObserver> observer;  // declared first: the writer reports to it
+    std::unique_ptr<ObjectWriter> writer;
+  };
+
+  // Writes one staged part file at once, continuing its upload in flight, or, when the parts
+  // already sent no longer fit the bytes written now, sending it again from the start (a
+  // staged part's rows can be read a second time; a streamed part's cannot).
+  FileEntry write_resumed_part(DuckDbConnection& db, const StagedSplit& split, PartSlot& slot, const JournalUpload& upload,
+                               SplitCounters& counters) {
+    const std::string select = staged_part_select(split, slot);
     FileEntry file;
     try {
-      file = write_part(db, split, slot, select, path, resume, counters, rows_written);
+      file = write_part(db, split, slot, select, upload.path, upload.upload, counters);
     } catch (const Error& e) {
-      // A streamed part's rows have gone by: they cannot be read a second time.
-      if (!resume || e.kind() != ErrorKind::Integrity || rows_written) throw;
-      warn("could not continue the upload of " + path + " (" + e.what() + "); sending it again");
-      file = write_part(db, split, slot, select, path, std::nullopt, counters);
+      if (e.kind() != ErrorKind::Integrity) throw;
+      warn("could not continue the upload of " + upload.path + " (" + e.what() + "); sending it again");
+      file = write_part(db, split, slot, select, upload.path, std::nullopt, counters);
     }
+    journal_done(slot, file);
+    return file;
+  }
+
+  // Commits a written part and journals it as finished.
+  FileEntry commit_journaled_part(WrittenPart& part, const std::string& path, SplitCounters& counters) {
+    FileEntry file = commit_part(part, path, counters);
+    journal_done(part.slot, file);
+    return file;
+  }
+
+  void journal_done(const PartSlot& slot, const FileEntry& file) {
     try {
       journal_->record_done(JournalDone{slot, file});
     } catch (const std::exception& e) {
       if (cancel_.cancelled()) throw;
-      log_.warn("could not journal a finished part; a resume would write it again", {{"part", path}, {"error", e.what()}});
+      log_.warn("could not journal a finished part; a resume would write it again", {{"part", file.path}, {"error", e.what()}});
     }
-    return file;
   }
 
   std::uint64_t total_documents() const {
@@ -1365,56 +1417,80 @@ class Exporter {
            " >= " + std::to_string(slot.begin) + " AND " + kRowCol + " < " + std::to_string(slot.end);
   }
 
-  // `rows_written` (streamed parts) settles slot.rows to the rows the COPY took.
   FileEntry write_part(DuckDbConnection& db, const StagedSplit& split, PartSlot& slot, const std::string& select,
-                       const std::string& relative_path, const std::optional<UploadToResume>& resume, SplitCounters& counters,
-                       const std::function<std::uint64_t()>& rows_written = {}) {
-    const std::string key = run_id_ + "/" + relative_path;
+                       const std::string& relative_path, const std::optional<UploadToResume>& resume, SplitCounters& counters) {
+    WrittenPart part = write_part_bytes(db, split, slot, select, relative_path, resume, counters);
+    return commit_part(part, relative_path, counters);
+  }
+
+  // COPYs the part's rows into the split's pipe, whose reader hands them to the store's writer.
+  // `rows_written` (streamed parts) settles slot.rows to the rows the COPY took.
+  WrittenPart write_part_bytes(DuckDbConnection& db, const StagedSplit& split, PartSlot& slot, const std::string& select,
+                               const std::string& relative_path, const std::optional<UploadToResume>& resume,
+                               SplitCounters& counters, const std::function<std::uint64_t()>& rows_written = {}) {
+    WrittenPart part;
+    part.key = run_id_ + "/" + relative_path;
+    part.resumed = resume.has_value();
     // Recorded before the write: an interrupted PutObject may still have landed, and removing
     // a key that does not exist is harmless.
     {
       std::lock_guard lock(shared_mutex_);
-      written_keys_.push_back(key);
+      written_keys_.push_back(part.key);
     }
-    const auto observer = journal_->observe_upload(slot, relative_path);
-    auto writer = store_->open_writer(key, WriteOptions{0, observer.get(), resume});
+    part.observer = journal_->observe_upload(slot, relative_path);
+    part.writer = store_->open_writer(part.key, WriteOptions{0, part.observer.get(), resume});
     const std::uint64_t bytes_before = counters.bytes_done.load();
-    FifoPartSink sink(fifo_path(split), *writer, counters.bytes_done);
-    const std::string sql = "COPY (" + select + ") TO " + sql_string(fifo_path(split)) + " (FORMAT parquet, COMPRESSION " + compression_sql() +
-                            ", ROW_GROUP_SIZE " + std::to_string(cfg_.row_group_size) + ", USE_TMP_FILE false)";
-    try {
-      db.execute(sql);
-    } catch (...) {
-      if (sink.failed()) {
-        counters.bytes_done = bytes_before;
-        sink.finish();  // the store's error explains DuckDB's broken pipe
+    {
+      FifoPartSink sink(fifo_path(split), *part.writer, counters.bytes_done);
+      const std::string sql = "COPY (" + select + ") TO " + sql_string(fifo_path(split)) + " (FORMAT parquet, COMPRESSION " +
+                              compression_sql() + ", ROW_GROUP_SIZE " + std::to_string(cfg_.row_group_size) +
+                              ", USE_TMP_FILE false)";
+      try {
+        db.execute(sql);
+      } catch (...) {
+        if (sink.failed()) {
+          counters.bytes_done = bytes_before;
+          sink.finish();  // the store's error explains DuckDB's broken pipe
+        }
+        sink.abandon();
+        part.writer->abort();
+        throw;
       }
-      sink.abandon();
-      writer->abort();
-      throw;
-    }
-    CommittedObject committed;
-    try {
-      sink.finish();
-      committed = writer->commit();
-    } catch (...) {
-      counters.bytes_done = bytes_before;
-      throw;
-    }
-    const ResumeStats reused = writer->resume_stats();
-    if (resume && reused.parts_reused) {
-      std::lock_guard lock(shared_mutex_);
-      resume_.uploads_continued += 1;
-      resume_.bytes_reused += reused.bytes_reused;
-    }
+      try {
+        sink.finish();
+      } catch (...) {
+        counters.bytes_done = bytes_before;
+        throw;
+      }
+    }  // the pipe is gone before the split's next part makes it again
     if (rows_written) {
       slot.rows = rows_written();
       slot.end = slot.begin + slot.rows;
     }
+    part.slot = slot;
+    part.bytes = counters.bytes_done.load() - bytes_before;
+    return part;
+  }
+
+  // Completes the part's upload (checking the ETag the store reports against ours).
+  FileEntry commit_part(WrittenPart& part, const std::string& relative_path, SplitCounters& counters) {
+    CommittedObject committed;
+    try {
+      committed = part.writer->commit();
+    } catch (...) {
+      counters.bytes_done -= part.bytes;
+      throw;
+    }
+    const ResumeStats reused = part.writer->resume_stats();
+    if (part.resumed && reused.parts_reused) {
+      std::lock_guard lock(shared_mutex_);
+      resume_.uploads_continued += 1;
+      resume_.bytes_reused += reused.bytes_reused;
+    }
     const ObjectDigests& d = committed.digests;
-    log_.debug("wrote part", {{"key", key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(slot.rows)},
+    log_.debug("wrote part", {{"key", part.key}, {"bytes", std::to_string(d.size)}, {"rows", std::to_string(part.slot.rows)},
                               {"bytes_reused", std::to_string(reused.bytes_reused)}});
-    return FileEntry{relative_path, d.size, slot.rows, to_hex(d.md5), to_hex(d.sha256),
+    return FileEntry{relative_path, d.size, part.slot.rows, to_hex(d.md5), to_hex(d.sha256),
                      crc64_to_base64(d.crc64nvme), committed.info.etag};
   }
 

@@ -203,7 +203,8 @@ std::vector<JournalUpload> Journal::read_uploads() const {
 
 void Journal::record_done(const JournalDone& done) {
   const json j = {{"slot", slot_to_json(done.slot)}, {"file", file_entry_to_json(done.file)}};
-  put(done_key(done.slot), j.dump(2));
+  track(done_key(done.slot));
+  store_.put_record(done_key(done.slot), j.dump(2));
   forget_upload(done.slot);
 }
 

@@ -211,7 +211,7 @@ HttpResponse S3Client::send_once(const Call& call) {
                              sigv4_authorization(sig, settings_.credentials, settings_.region, "s3", amz_date));
   req.body = call.body;
   req.head = call.method == "HEAD";
-  if (cancel_ && !cleanup(call)) req.cancel = &cancel_->requested;
+  if (cancel_ && !goes_through_interrupt(call)) req.cancel = &cancel_->requested;
   if (call.sink) {
     call.sink->restart();
     req.on_body = [sink = call.sink](const char* data, std::size_t size) { sink->consume(data, size); };
@@ -222,12 +222,13 @@ HttpResponse S3Client::send_once(const Call& call) {
   return response;
 }
 
-bool S3Client::cleanup(const Call& call) {
+bool S3Client::goes_through_interrupt(const Call& call) {
   // Aborts and deletes undo our own work: they must go through even after Ctrl-C. So must
   // CreateMultipartUpload and CompleteMultipartUpload (both POST): cut short, the server may
   // have acted without us learning of it — an upload id we could not abort, an object we
-  // would not know to remove.
-  return call.method == "DELETE" || call.method == "POST";
+  // would not know to remove. And so must a small record of work already done (a journal's
+  // finished part), or the resume could not keep that work.
+  return call.method == "DELETE" || call.method == "POST" || call.through_interrupt;
 }
 
 void S3Client::backoff(int attempt, bool cancellable) {
@@ -246,7 +247,7 @@ void S3Client::backoff(int attempt, bool cancellable) {
 
 HttpResponse S3Client::send(const Call& call) {
   const std::string what = call.method + " " + url_of(call.key);
-  const bool cancellable = !cleanup(call);
+  const bool cancellable = !goes_through_interrupt(call);
   for (int attempt = 1;; ++attempt) {
     if (cancellable && cancel_ && cancel_->cancelled()) fail(ErrorKind::Cancelled, "interrupted");
     std::string reason;
@@ -325,10 +326,11 @@ void S3Client::raise(const Call& call, const HttpResponse& r, int attempts) cons
 }
 
 std::string S3Client::put_object(const std::string& key, const RequestBody& body, const BodyDigests& digests,
-                                 bool if_none_match, bool* precondition_failed) {
+                                 const S3PutOptions& options, bool* precondition_failed) {
   Call c{"PUT", key, {}, {{"content-md5", to_base64(digests.md5)}}, body, &digests, {}};
+  c.through_interrupt = options.through_interrupt;
   if (const char* h = checksum_header(settings_.checksum)) c.headers.emplace_back(h, digests.checksum_b64);
-  if (if_none_match) {
+  if (options.if_none_match) {
     c.headers.emplace_back("if-none-match", "*");
     c.accepted_statuses.push_back(412);
   }

@@ -64,6 +64,11 @@ struct RequestStats {
   std::atomic<std::uint64_t> bytes_sent{0};
 };
 
+struct S3PutOptions {
+  bool if_none_match = false;      // create only: a 412 sets *precondition_failed
+  bool through_interrupt = false;  // a record of work done: it goes out even after Ctrl-C
+};
+
 class S3Client {
  public:
   S3Client(std::string bucket, S3Settings settings, Logger* log, CancelToken* cancel);
@@ -73,7 +78,7 @@ class S3Client {
 
   // Each returns the ETag as the server sent it (unquoted); throws Error on failure.
   std::string put_object(const std::string& key, const RequestBody& body, const BodyDigests& digests,
-                         bool if_none_match = false, bool* precondition_failed = nullptr);
+                         const S3PutOptions& options = {}, bool* precondition_failed = nullptr);
   std::string create_multipart_upload(const std::string& key);
   std::string upload_part(const std::string& key, const std::string& upload_id, int number, const RequestBody& body,
                           const BodyDigests& digests);
@@ -105,13 +110,14 @@ class S3Client {
     const BodyDigests* digests = nullptr;
     std::vector<long> accepted_statuses;  // besides 2xx, statuses that are answers, not errors (404 on HEAD)
     ByteSink* sink = nullptr;             // streams a GET's body; restarted on every attempt
+    bool through_interrupt = false;       // sent even after Ctrl-C (see goes_through_interrupt)
   };
   HttpResponse send(const Call& call);
   HttpResponse send_once(const Call& call);
   std::string host_and_path(const std::string& key, std::string& host) const;
   bool use_virtual_host() const;
   void backoff(int attempt, bool cancellable);
-  static bool cleanup(const Call& call);
+  static bool goes_through_interrupt(const Call& call);
   [[noreturn]] void raise(const Call& call, const HttpResponse& response, int attempts) const;
 
   std::string bucket_;

@@ -68,11 +68,15 @@ class S3Store final : public Store {
 
   bool put_if_absent(const std::string& key, std::string_view data) override {
     bool existed = false;
-    put(key, data, true, &existed);
+    put(key, data, S3PutOptions{true, false}, &existed);
     return !existed;
   }
 
-  void put_replace(const std::string& key, std::string_view data) override { put(key, data, false, nullptr); }
+  void put_replace(const std::string& key, std::string_view data) override { put(key, data, {}, nullptr); }
+
+  void put_record(const std::string& key, std::string_view data) override {
+    put(key, data, S3PutOptions{false, true}, nullptr);
+  }
 
   std::vector<PendingUpload> pending_uploads(const std::string& prefix) override {
     std::vector<PendingUpload> out;
@@ -100,9 +104,9 @@ class S3Store final : public Store {
     return location_.prefix.empty() ? key : location_.prefix + "/" + key;
   }
 
-  void put(const std::string& key, std::string_view data, bool if_absent, bool* existed) {
+  void put(const std::string& key, std::string_view data, const S3PutOptions& options, bool* existed) {
     const BodyDigests d = client_.digest_body(data.data(), data.size());
-    const std::string etag = client_.put_object(full_key(key), RequestBody::memory(data.data(), data.size()), d, if_absent,
+    const std::string etag = client_.put_object(full_key(key), RequestBody::memory(data.data(), data.size()), d, options,
                                                       existed);
     if (existed && *existed) return;
     if (!etag.empty() && etag != to_hex(d.md5))
