@@ -171,6 +171,13 @@ InputSet resolve_inputs(const std::vector<std::string>& patterns, std::optional<
 // row slices reads each slice by file_row_number and unions them by name.
 std::string reader_sql(const InputSet& inputs);
 
+// reader_sql for JSON Lines with the columns and types already detected: DuckDB samples the
+// input again each time a query over an unpinned reader is bound (~0.1 s on chat data, and an
+// export binds several). Without a result (other formats, or a date or time column, whose
+// detected format would be lost) the reader detects as before.
+std::optional<std::string> pinned_reader_sql(const InputSet& inputs,
+                                             const std::vector<std::pair<std::string, std::string>>& columns);
+
 // Shard `index` of `count` (0-based): whole files by index (sorted file i goes to shard
 // i mod count) when there are at least `count` files; otherwise, for Parquet, the row groups
 // of all files in order, cut into `count` contiguous runs (so N workers share one big file).

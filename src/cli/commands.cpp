@@ -51,7 +51,7 @@ void add_store_options(CLI::App& cmd, StoreOptions& o) {
                "sign each body's SHA-256 too (default: bodies protected by a signed Content-MD5 go unsigned)")
       ->group(group);
   cmd.add_option("--checksum-algorithm", s.checksum_algorithm, "also send x-amz-checksum headers: CRC64NVME, CRC32C, SHA256 or none")->group(group);
-  cmd.add_option("--part-size", o.part_size, "multipart part size (default 16MiB for export and resume, 64MiB for cp)")->group(group);
+  cmd.add_option("--part-size", o.part_size, "multipart part size (default 8MiB for export and resume, 64MiB for cp)")->group(group);
   cmd.add_option("--concurrency", s.concurrency, "parts uploaded at once (default 8)")->group(group);
 }
 

@@ -955,7 +955,10 @@ class Exporter {
   InputShape open_source(DuckDb& db, const std::string& view, const InputSet& inputs) {
     return with_read_errors(inputs, [&] {
       db.execute("CREATE VIEW " + view + " AS SELECT * FROM " + reader_sql(inputs));
-      return describe_relation(db.main(), view);
+      InputShape shape = describe_relation(db.main(), view);
+      if (auto pinned = pinned_reader_sql(inputs, column_types(db.main(), view)))
+        db.execute("CREATE OR REPLACE VIEW " + view + " AS SELECT * FROM " + *pinned);
+      return shape;
     });
   }
 
@@ -1438,7 +1441,10 @@ class Exporter {
       written_keys_.push_back(part.key);
     }
     part.observer = journal_->observe_upload(slot, relative_path);
-    part.writer = store_->open_writer(part.key, WriteOptions{0, part.observer.get(), resume});
+    // Its size is not known before its end, but it is aimed at --target-file-size (the first
+    // part of a split from a guess that can be off a few times): the store's part size then
+    // grows with a huge target instead of running out of S3's 10,000 parts.
+    part.writer = store_->open_writer(part.key, WriteOptions{4 * cfg_.target_file_size, part.observer.get(), resume});
     const std::uint64_t bytes_before = counters.bytes_done.load();
     {
       FifoPartSink sink(fifo_path(split), *part.writer, counters.bytes_done);

@@ -272,6 +272,17 @@ InputSet slice_inputs(const InputSet& set, int index, int count, DuckDb& db) {
   return out;
 }
 
+std::optional<std::string> pinned_reader_sql(const InputSet& inputs,
+                                             const std::vector<std::pair<std::string, std::string>>& columns) {
+  if (inputs.format != InputFormat::JsonLines || columns.empty()) return std::nullopt;
+  std::string spec;
+  for (const auto& [name, type] : columns) {
+    if (type.find("DATE") != std::string::npos || type.find("TIME") != std::string::npos) return std::nullopt;
+    spec += (spec.empty() ? "" : ", ") + sql_string(name) + ": " + sql_string(type);
+  }
+  return "read_json(" + path_list_sql(inputs) + ", format='newline_delimited', columns={" + spec + "})";
+}
+
 std::string reader_sql(const InputSet& inputs) {
   if (inputs.format == InputFormat::Parquet && any_slice(inputs)) return sliced_parquet_sql(inputs);
   const std::string files = path_list_sql(inputs);
