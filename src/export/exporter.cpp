@@ -743,7 +743,7 @@ class Exporter {
             fail(ErrorKind::Input, "split '" + split.name + "' has fewer rows than the interrupted run wrote",
                  "the input changed since; start a new run");
           bytes_per_row = measured_bytes_per_row(done->file.size, slot.rows, bytes_per_row);
-          committer.submit([&, slot, done] { count_part(slot, kept_part(*done, counters), files, counters); });
+          count_in_order(committer, *done, files, counters);
         } else {
           // A continued upload's rows have gone by once written: if its commit finds the
           // parts already sent do not fit, the run fails and a resume writes the part anew.
@@ -753,7 +753,7 @@ class Exporter {
             slot = upload->slot;
             resume = upload->upload;
           } else {
-            slot.rows = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
+            slot.rows = rows_for_target(bytes_per_row);
             slot.end = begin + slot.rows;
           }
           const std::string path = upload ? upload->path : new_part_path(split.name, part);
@@ -763,9 +763,7 @@ class Exporter {
           auto written = std::make_shared<WrittenPart>(write_part_bytes(
               db, split, slot, select, path, resume, counters, [&] { return rows.rows_taken(lane) - taken_before; }));
           bytes_per_row = measured_bytes_per_row(written->bytes, slot.rows, bytes_per_row);
-          committer.submit([&, written, path] {
-            count_part(written->slot, commit_journaled_part(*written, path, counters), files, counters);
-          });
+          commit_in_background(committer, std::move(written), path, files, counters);
         }
         begin = slot.end;
         ++part;
@@ -1274,7 +1272,7 @@ class Exporter {
         if (const JournalDone* done = finished_part(slot, rows - done_rows)) {
           slot = done->slot;
           bytes_per_row = measured_bytes_per_row(done->file.size, slot.rows, bytes_per_row);
-          committer.submit([&, slot, done] { count_part(slot, kept_part(*done, counters), files, counters); });
+          count_in_order(committer, *done, files, counters);
         } else if (const JournalUpload* upload = upload_in_flight(slot, rows - done_rows)) {
           slot = upload->slot;
           committer.finish();  // files are listed in part order
@@ -1282,7 +1280,7 @@ class Exporter {
           bytes_per_row = measured_bytes_per_row(file.size, slot.rows, bytes_per_row);
           count_part(slot, std::move(file), files, counters);
         } else {
-          std::uint64_t count = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
+          std::uint64_t count = rows_for_target(bytes_per_row);
           if (static_cast<double>(rows - done_rows) <= 1.25 * static_cast<double>(count)) count = rows - done_rows;  // no tiny last part
           slot.rows = count;
           slot.end = count == rows - done_rows ? kLastRow : row_after(db, split, begin, count);
@@ -1290,9 +1288,7 @@ class Exporter {
           auto written = std::make_shared<WrittenPart>(
               write_part_bytes(db, split, slot, staged_part_select(split, slot), path, std::nullopt, counters));
           bytes_per_row = measured_bytes_per_row(written->bytes, slot.rows, bytes_per_row);
-          committer.submit([&, written, path] {
-            count_part(written->slot, commit_journaled_part(*written, path, counters), files, counters);
-          });
+          commit_in_background(committer, std::move(written), path, files, counters);
         }
         done_rows += slot.rows;
         begin = slot.end;
@@ -1316,6 +1312,17 @@ class Exporter {
   // The bytes per row a split's next part is sized with, from the part just written.
   static double measured_bytes_per_row(std::uint64_t bytes, std::uint64_t rows, double previous) {
     return rows > 0 ? std::max(1.0, static_cast<double>(bytes) / static_cast<double>(rows)) : previous;
+  }
+
+  // Rows for a part file of about --target-file-size at the bytes per row measured so far.
+  std::uint64_t rows_for_target(double bytes_per_row) const {
+    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(cfg_.target_file_size) / bytes_per_row));
+  }
+
+  // A kept part is counted through the committer too, so the split's files stay in part order.
+  void count_in_order(PartCommitter& committer, const JournalDone& done, std::vector<FileEntry>& files,
+                      SplitCounters& counters) {
+    committer.submit([&] { count_part(done.slot, kept_part(done, counters), files, counters); });
   }
 
   // Counts a split's part as done (in part order: its commits run one after another).
@@ -1390,6 +1397,14 @@ class Exporter {
     }
     journal_done(slot, file);
     return file;
+  }
+
+  // Commits a written part on the split's committer while its writer goes on.
+  void commit_in_background(PartCommitter& committer, std::shared_ptr<WrittenPart> written, const std::string& path,
+                            std::vector<FileEntry>& files, SplitCounters& counters) {
+    committer.submit([this, written, path, &files, &counters] {
+      count_part(written->slot, commit_journaled_part(*written, path, counters), files, counters);
+    });
   }
 
   // Commits a written part and journals it as finished.
